@@ -1,0 +1,31 @@
+# Thin wrapper over meson: `make`, `make run`, `make test`, `make bench`, `make format`.
+BUILD ?= build
+MESON_OPTS ?= --buildtype=debugoptimized
+
+.PHONY: all deps run test bench format clean
+
+all: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+deps:
+	@scripts/deps.sh $(DEPS_FLAGS)
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_OPTS)
+
+# The main job: for now, the live process monitor.
+run: all
+	$(BUILD)/foothold procs $(ARGS)
+
+test: DEPS_FLAGS = --test
+test: all
+	tests/run-all.sh $(BUILD)
+
+bench: all
+	bench/exec-storm.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^bpf/vmlinux.h$$')
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,44 @@
+/* main.c - the foothold program: dispatches to its subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/common.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "procs", fh_cmd_procs, "stream process fork/exec/exit events (the process monitor)" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: foothold COMMAND [OPTIONS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\n`foothold COMMAND --help` describes a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	fh_log_init("foothold", FH_LOG_INFO, false);
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("foothold 0.1.0\n");
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fh_err("unknown command '%s' (try: foothold --help)", argv[1]);
+	return 2;
+}

@@ -1,0 +1,88 @@
+/* common.h - what every module may use: logging, safe text, clocks. */
+#ifndef FH_COMMON_H
+#define FH_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Design
+ * ------
+ * Logging follows the OpenBSD daemons: one line per message on stderr (or syslog when a
+ * daemon asks for it), fh_log_warn() appends strerror, fh_fatal() exits. Library code
+ * (the pure modules) never logs; its callers log once at the edge.
+ *
+ * Text helpers exist because every string foothold prints came from a process or a file
+ * name an attacker chose. Invalid UTF-8 becomes U+FFFD and control characters are escaped
+ * on terminals, so no byte reaches a terminal or a JSON parser unescaped.
+ *
+ * Rejected: passing bytes through and relying on the consumer to escape them. Terminals
+ * execute escape sequences and many JSON consumers reject invalid UTF-8.
+ */
+
+/* ---- logging ---- */
+
+enum fh_log_level { FH_LOG_ERR = 3, FH_LOG_WARN = 4, FH_LOG_INFO = 6, FH_LOG_DEBUG = 7 };
+
+void fh_log_init(const char *progname, enum fh_log_level max_level, bool use_syslog);
+void fh_log(enum fh_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Like fh_log at FH_LOG_WARN, with ": strerror(errnum)" appended. errnum may be negative. */
+void fh_log_errno(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void fh_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#define fh_err(...)   fh_log(FH_LOG_ERR, __VA_ARGS__)
+#define fh_warn(...)  fh_log(FH_LOG_WARN, __VA_ARGS__)
+#define fh_info(...)  fh_log(FH_LOG_INFO, __VA_ARGS__)
+#define fh_debug(...) fh_log(FH_LOG_DEBUG, __VA_ARGS__)
+
+/* ---- text (pure) ---- */
+
+/* A growable byte buffer; always NUL-terminated after a successful append. */
+struct fh_buf {
+	char *data;
+	size_t len, cap;
+	bool oom; /* an append failed; contents are truncated */
+};
+
+void fh_buf_append(struct fh_buf *b, const void *data, size_t len);
+void fh_buf_printf(struct fh_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void fh_buf_reset(struct fh_buf *b);
+void fh_buf_free(struct fh_buf *b);
+
+/* Whether len bytes are valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+bool fh_utf8_valid(const void *s, size_t len);
+
+/*
+ * Appends s as valid UTF-8: each invalid sequence becomes U+FFFD. Returns the number of
+ * replacements made (0 when s was valid and is copied exactly).
+ */
+size_t fh_utf8_sanitize(struct fh_buf *out, const void *s, size_t len);
+
+/*
+ * Appends s for a terminal: invalid UTF-8 as \xNN, control characters (C0, DEL, C1) and
+ * backslash as C-style escapes. The result contains no byte < 0x20 and no escape
+ * sequence, whatever s holds.
+ */
+void fh_term_escape(struct fh_buf *out, const void *s, size_t len);
+
+/* Appends the standard base64 encoding (RFC 4648, padded) of len bytes. */
+void fh_base64(struct fh_buf *out, const void *data, size_t len);
+
+/* ---- clocks ---- */
+
+/* CLOCK_BOOTTIME now, in ns: the clock the kernel stamps process starts with. */
+uint64_t fh_boot_ns(void);
+
+/*
+ * Converts a CLOCK_BOOTTIME instant to wall-clock ns since the epoch, using an offset
+ * measured at the first call and refreshed when older than a second (so clock steps are
+ * followed).
+ */
+uint64_t fh_boot_to_wall_ns(uint64_t boot_ns);
+
+/* Formats wall-clock ns as RFC 3339 UTC with microseconds: 2026-11-22T08:34:38.123456Z. */
+void fh_format_rfc3339(char out[32], uint64_t wall_ns);
+
+#endif /* FH_COMMON_H */

@@ -1,0 +1,204 @@
+/* text.c - byte buffers and the escaping of untrusted text for JSON and terminals (pure). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "common/common.h"
+
+static bool buf_reserve(struct fh_buf *b, size_t extra)
+{
+	size_t need, cap;
+	char *p;
+
+	if (b->oom)
+		return false;
+	if (extra > SIZE_MAX / 2 - b->len - 1)
+		goto out_oom;
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return true;
+	cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	p = realloc(b->data, cap);
+	if (!p)
+		goto out_oom;
+	b->data = p;
+	b->cap = cap;
+	return true;
+out_oom:
+	b->oom = true;
+	return false;
+}
+
+void fh_buf_append(struct fh_buf *b, const void *data, size_t len)
+{
+	if (!buf_reserve(b, len))
+		return;
+	if (len)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void fh_buf_printf(struct fh_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !buf_reserve(b, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void fh_buf_reset(struct fh_buf *b)
+{
+	b->len = 0;
+	b->oom = false;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+void fh_buf_free(struct fh_buf *b)
+{
+	if (!b)
+		return;
+	free(b->data);
+	*b = (struct fh_buf){ 0 };
+}
+
+/*
+ * Length of the valid UTF-8 sequence at s (at most len bytes), or 0 when the bytes there
+ * do not start one. Rejects overlong forms, surrogates and code points above U+10FFFF,
+ * following the table in RFC 3629 section 4.
+ */
+static size_t utf8_seq(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+	size_t n, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4;
+	else
+		return 0;
+	if (len < n)
+		return 0;
+	if (c == 0xE0)
+		lo = 0xA0;
+	else if (c == 0xED)
+		hi = 0x9F;
+	else if (c == 0xF0)
+		lo = 0x90;
+	else if (c == 0xF4)
+		hi = 0x8F;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return n;
+}
+
+bool fh_utf8_valid(const void *s, size_t len)
+{
+	const unsigned char *p = s;
+	size_t i = 0, n;
+
+	while (i < len) {
+		n = utf8_seq(p + i, len - i);
+		if (!n)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+size_t fh_utf8_sanitize(struct fh_buf *out, const void *s, size_t len)
+{
+	static const char fffd[] = "\xEF\xBF\xBD";
+	const unsigned char *p = s;
+	size_t i = 0, start = 0, n, replaced = 0;
+
+	while (i < len) {
+		n = utf8_seq(p + i, len - i);
+		if (n) {
+			i += n;
+			continue;
+		}
+		fh_buf_append(out, p + start, i - start);
+		fh_buf_append(out, fffd, 3);
+		replaced++;
+		i++;
+		start = i;
+	}
+	fh_buf_append(out, p + start, i - start);
+	return replaced;
+}
+
+void fh_term_escape(struct fh_buf *out, const void *s, size_t len)
+{
+	const unsigned char *p = s;
+	size_t i = 0, n;
+	char esc[8];
+
+	while (i < len) {
+		unsigned char c = p[i];
+
+		n = utf8_seq(p + i, len - i);
+		if (n == 0) {
+			snprintf(esc, sizeof(esc), "\\x%02x", c);
+			fh_buf_append(out, esc, 4);
+			i++;
+			continue;
+		}
+		if (n == 2 && c == 0xC2 && p[i + 1] < 0xA0) {
+			/* C1 controls (U+0080..U+009F): some terminals act on them. */
+			snprintf(esc, sizeof(esc), "\\u%04x", p[i + 1]);
+			fh_buf_append(out, esc, 6);
+		} else if (n > 1) {
+			fh_buf_append(out, p + i, n);
+		} else if (c == '\n') {
+			fh_buf_append(out, "\\n", 2);
+		} else if (c == '\t') {
+			fh_buf_append(out, "\\t", 2);
+		} else if (c == '\r') {
+			fh_buf_append(out, "\\r", 2);
+		} else if (c == '\\') {
+			fh_buf_append(out, "\\\\", 2);
+		} else if (c < 0x20 || c == 0x7F) {
+			snprintf(esc, sizeof(esc), "\\x%02x", c);
+			fh_buf_append(out, esc, 4);
+		} else {
+			fh_buf_append(out, p + i, 1);
+		}
+		i += n;
+	}
+}
+
+void fh_base64(struct fh_buf *out, const void *data, size_t len)
+{
+	size_t need = 4 * ((len + 2) / 3);
+
+	/* EVP_EncodeBlock takes an int length and writes need + 1 bytes (a NUL). */
+	if (len > (size_t)INT32_MAX / 2 || !buf_reserve(out, need + 1)) {
+		out->oom = true;
+		return;
+	}
+	EVP_EncodeBlock((unsigned char *)out->data + out->len, data, (int)len);
+	out->len += need;
+	out->data[out->len] = '\0';
+}

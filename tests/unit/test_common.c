@@ -1,0 +1,107 @@
+/* test_common.c - unit tests of common/: UTF-8 checks and repair, terminal escaping, base64. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "common/common.h"
+
+static void test_utf8_valid(void **state)
+{
+	(void)state;
+	assert_true(fh_utf8_valid("plain", 5));
+	assert_true(fh_utf8_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 13));
+	assert_false(fh_utf8_valid("\xff", 1));
+	assert_false(fh_utf8_valid("\xc0\xaf", 2));	     /* overlong '/' */
+	assert_false(fh_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+	assert_false(fh_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+	assert_false(fh_utf8_valid("\xe2\x82", 2));	     /* cut short */
+	assert_true(fh_utf8_valid("a\0b", 3));		     /* NUL is valid UTF-8 */
+}
+
+static void test_utf8_sanitize(void **state)
+{
+	struct fh_buf b = { 0 };
+
+	(void)state;
+	assert_int_equal(fh_utf8_sanitize(&b, "ok\xc3\xa9", 4), 0);
+	assert_string_equal(b.data, "ok\xc3\xa9");
+	fh_buf_reset(&b);
+	assert_int_equal(fh_utf8_sanitize(&b, "a\xff" "b\xe2\x82", 5), 2);
+	assert_string_equal(b.data, "a\xef\xbf\xbd" "b\xef\xbf\xbd");
+	fh_buf_reset(&b);
+	/* Each byte of an overlong form is one replacement. */
+	assert_int_equal(fh_utf8_sanitize(&b, "\xc0\xaf", 2), 2);
+	assert_true(fh_utf8_valid(b.data, b.len));
+	fh_buf_free(&b);
+}
+
+static void test_term_escape(void **state)
+{
+	struct fh_buf b = { 0 };
+	const char evil[] = "x\x1b]0;pwned\x07\n\t\\\xff\xc2\x9b" "31m\x7f\xc3\xa9";
+
+	(void)state;
+	fh_term_escape(&b, evil, sizeof(evil) - 1);
+	assert_string_equal(b.data, "x\\x1b]0;pwned\\x07\\n\\t\\\\\\xff\\u009b31m\\x7f\xc3\xa9");
+	for (size_t i = 0; i < b.len; i++)
+		assert_true((unsigned char)b.data[i] >= 0x20 && b.data[i] != 0x7f);
+	fh_buf_free(&b);
+}
+
+static void test_base64(void **state)
+{
+	struct fh_buf b = { 0 };
+
+	(void)state;
+	fh_base64(&b, "", 0);
+	assert_string_equal(b.data ? b.data : "", "");
+	fh_buf_reset(&b);
+	fh_base64(&b, "f", 1);
+	assert_string_equal(b.data, "Zg==");
+	fh_buf_reset(&b);
+	fh_base64(&b, "foobar", 6);
+	assert_string_equal(b.data, "Zm9vYmFy");
+	fh_buf_reset(&b);
+	fh_base64(&b, "\xff\x00\xfe", 3);
+	assert_string_equal(b.data, "/wD+");
+	fh_buf_free(&b);
+}
+
+static void test_buf_printf(void **state)
+{
+	struct fh_buf b = { 0 };
+
+	(void)state;
+	for (int i = 0; i < 1000; i++)
+		fh_buf_printf(&b, "%d,", i);
+	assert_false(b.oom);
+	assert_int_equal(strlen(b.data), b.len);
+	assert_memory_equal(b.data + b.len - 4, "999,", 4);
+	fh_buf_free(&b);
+	fh_buf_free(NULL);
+}
+
+static void test_rfc3339(void **state)
+{
+	char ts[32];
+
+	(void)state;
+	fh_format_rfc3339(ts, 1795336478123456789ull);
+	assert_string_equal(ts, "2026-11-22T08:34:38.123456Z");
+	fh_format_rfc3339(ts, 0);
+	assert_string_equal(ts, "1970-01-01T00:00:00.000000Z");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_utf8_valid),   cmocka_unit_test(test_utf8_sanitize),
+		cmocka_unit_test(test_term_escape),  cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_buf_printf),   cmocka_unit_test(test_rfc3339),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
