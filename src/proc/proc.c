@@ -54,6 +54,11 @@
  *  - A fixed-size pid hash: small tables (tests, tools) would pay for the maximum.
  */
 
+/* 100k entries must fit in a few MiB: see the layout note in proc.h. */
+_Static_assert(sizeof(struct fh_proc) <= 104, "struct fh_proc grew: re-pack it");
+/* fh_proc.incomplete is 16 bits wide. */
+_Static_assert(FH_INC_NO_MM < (1 << 16), "fh_ev_incomplete no longer fits fh_proc.incomplete");
+
 #define NIL	    UINT32_MAX
 #define CHUNK_SHIFT 8
 #define CHUNK_LEN   (1u << CHUNK_SHIFT)
@@ -509,8 +514,8 @@ static void image_set(struct fh_ptable *t, struct fh_proc *p, const struct image
 
 static void copy_comm(char *dst, const char *src)
 {
-	memcpy(dst, src, 16);
-	dst[16] = '\0';
+	memcpy(dst, src, 15);
+	dst[15] = '\0';
 }
 
 /* Slots */

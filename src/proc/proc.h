@@ -46,21 +46,25 @@ enum fh_proc_flags {
 	FH_PROC_NO_IMAGE = 1 << 5,   /* exe/args unknown (e.g. fork of a process never seen) */
 };
 
-/* One process lifetime. Pointers stay valid until the entry is dropped or evicted. */
+/*
+ * One process lifetime. Pointers stay valid until the entry is dropped or evicted. The
+ * layout is packed by hand (wide fields first, 16-bit flags, comm without a 17th byte):
+ * 104 bytes, because 100k of these must fit in a few MiB.
+ */
 struct fh_proc {
-	uint32_t pid, ppid;
 	uint64_t start_ns;
 	uint64_t parent_start_ns; /* 0 when unknown */
 	uint64_t exit_ns;	  /* CLOCK_BOOTTIME of the exit; 0 while live */
+	uint64_t cgroup_id;
+	uint32_t pid, ppid;
 	uint32_t uid, gid, euid, loginuid, sessionid;
 	uint32_t exit_status; /* wait(2) status */
-	uint32_t flags;	      /* enum fh_proc_flags */
-	uint32_t incomplete;  /* fh_event.incomplete of the event that set the image */
-	uint64_t cgroup_id;
-	char comm[16 + 1];
-	const char *exe;     /* NUL-terminated; NULL when unknown */
-	const uint8_t *args; /* NUL-separated argv; NULL when unknown */
 	uint32_t args_len;
+	uint16_t flags;	      /* enum fh_proc_flags */
+	uint16_t incomplete;  /* fh_event.incomplete of the event that set the image */
+	char comm[16];	      /* NUL-terminated: the kernel's comm is at most 15 bytes */
+	const char *exe;      /* NUL-terminated; NULL when unknown */
+	const uint8_t *args;  /* NUL-separated argv; NULL when unknown */
 };
 
 struct fh_ptable_limits {
