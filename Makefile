@@ -4,14 +4,13 @@ MESON_OPTS ?= --buildtype=debugoptimized
 
 .PHONY: all deps run test bench format clean
 
-all: deps $(BUILD)/build.ninja
+all: deps
+	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) $(MESON_OPTS)
 	ninja -C $(BUILD)
 
+# Installs missing Debian packages (apt-get) first; a no-op when all are present.
 deps:
 	@scripts/deps.sh $(DEPS_FLAGS)
-
-$(BUILD)/build.ninja:
-	meson setup $(BUILD) $(MESON_OPTS)
 
 # The main job: for now, the live process monitor.
 run: all

@@ -34,13 +34,13 @@ char LICENSE[] SEC("license") = "GPL";
 /* Knobs, set through skel->rodata before load. */
 const volatile __u32 chunk_size = FH_CHUNK_DATA_DEFAULT;
 const volatile __u32 argv_max = FH_ARGV_MAX_DEFAULT;
-const volatile __u32 wakeup_batch = 0;		/* 0: wake per event; 1: batched */
+const volatile __u32 wakeup_batch = 0;	       /* 0: wake per event; 1: batched */
 const volatile __u64 batch_bytes = 256 * 1024; /* batched: wake once this much is pending */
 
 #define NAME_MAX_ 255
 #define PATH_BUF  (FH_PATH_MAX + NAME_MAX_ + 1)
 /* Payload room: a masked offset (< MAX) plus a masked size (< 2 * MAX), see send_chunk(). */
-#define DATA_BUF  (3 * FH_CHUNK_DATA_MAX)
+#define DATA_BUF (3 * FH_CHUNK_DATA_MAX)
 /* Dentry walk steps: a component takes at least 2 path bytes, plus mount crossings. */
 #define WALK_STEPS (FH_PATH_MAX / 2 + 64)
 
@@ -58,10 +58,10 @@ struct {
 
 /* Per-CPU working memory for one exec event. */
 struct scratch {
-	__u64 next_id;		/* per-CPU event counter */
+	__u64 next_id; /* per-CPU event counter */
 	/* The DATA record being built: header, then payload (with slack for the verifier). */
 	__u8 rec[sizeof(struct fh_rec_data) + DATA_BUF];
-	char path[PATH_BUF];	/* the path, built backwards to end at FH_PATH_MAX */
+	char path[PATH_BUF]; /* the path, built backwards to end at FH_PATH_MAX */
 };
 
 struct {
@@ -75,11 +75,11 @@ struct {
  * Bounds v by mask for the verifier. clang knows v is already in range and would drop a
  * plain `v & mask`; the empty asm hides the value from it, so the mask stays.
  */
-#define BOUND(v, mask)                                   \
-	({                                               \
-		__u32 __v = (v);                         \
-		asm volatile("" : "+r"(__v));            \
-		__v & (mask);                            \
+#define BOUND(v, mask)                        \
+	({                                    \
+		__u32 __v = (v);              \
+		asm volatile("" : "+r"(__v)); \
+		__v &(mask);                  \
 	})
 
 static __always_inline void count(__u32 idx)
@@ -99,9 +99,9 @@ static __always_inline __u64 next_event_id(struct scratch *s)
 static __always_inline __u64 wakeup_flags(bool last)
 {
 	if (wakeup_batch)
-		return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= batch_bytes ?
-			       BPF_RB_FORCE_WAKEUP :
-			       BPF_RB_NO_WAKEUP;
+		return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= batch_bytes
+			   ? BPF_RB_FORCE_WAKEUP
+			   : BPF_RB_NO_WAKEUP;
 	return last ? 0 : BPF_RB_NO_WAKEUP;
 }
 
@@ -207,7 +207,8 @@ static __always_inline bool prepend(struct walk *w, struct dentry *d, bool slash
 		return false;
 	}
 	w->pos -= len;
-	if (bpf_probe_read_kernel(&w->s->path[BOUND(w->pos, FH_PATH_MAX - 1)], BOUND(len, NAME_MAX_), name))
+	if (bpf_probe_read_kernel(&w->s->path[BOUND(w->pos, FH_PATH_MAX - 1)],
+				  BOUND(len, NAME_MAX_), name))
 		w->flags |= FH_F_READ_FAIL;
 	if (slash) {
 		w->pos -= 1;

@@ -44,12 +44,12 @@
 
 /* Bounds. */
 #define FH_COMM_LEN	      16
-#define FH_PATH_MAX	      4096		/* bytes of path, as PATH_MAX; longer is truncated */
-#define FH_ARGV_MAX_DEFAULT   (64 * 1024)	/* argv bytes sent by default */
-#define FH_ARGV_MAX_LIMIT     (256 * 1024)	/* the largest argv limit a user may set */
-#define FH_CHUNK_DATA_MAX     4096		/* the largest payload of one DATA record */
-#define FH_CHUNK_DATA_MIN     256		/* the smallest chunk size a user may set */
-#define FH_CHUNK_DATA_DEFAULT 1024		/* chosen by bench/chunk-size.sh */
+#define FH_PATH_MAX	      4096	   /* bytes of path, as PATH_MAX; longer is truncated */
+#define FH_ARGV_MAX_DEFAULT   (64 * 1024)  /* argv bytes sent by default */
+#define FH_ARGV_MAX_LIMIT     (256 * 1024) /* the largest argv limit a user may set */
+#define FH_CHUNK_DATA_MAX     4096	   /* the largest payload of one DATA record */
+#define FH_CHUNK_DATA_MIN     256	   /* the smallest chunk size a user may set */
+#define FH_CHUNK_DATA_DEFAULT 1024	   /* chosen by bench/chunk-size.sh */
 #define FH_STREAM_MAX	      (FH_PATH_MAX + FH_ARGV_MAX_LIMIT)
 /* Chunks one event can have: DATA records at the smallest chunk size, plus the head. */
 #define FH_CHUNKS_MAX (FH_STREAM_MAX / FH_CHUNK_DATA_MIN + 2)
@@ -74,18 +74,18 @@ enum fh_rec_flags {
 
 /* The header every record starts with. Changing this? Bump FH_PROTO_VERSION. */
 struct fh_rec_hdr {
-	__u8 version;	 /* FH_PROTO_VERSION */
-	__u8 type;	 /* enum fh_rec_type */
-	__u16 flags;	 /* enum fh_rec_flags */
-	__u16 size;	 /* bytes of this record, header included */
-	__u16 chunk;	 /* index within the event: 0 = the head record */
-	__u64 event_id;	 /* unique per event, shared by all its chunks */
-	__u64 ktime_ns;	 /* CLOCK_BOOTTIME when the record was written */
+	__u8 version;	/* FH_PROTO_VERSION */
+	__u8 type;	/* enum fh_rec_type */
+	__u16 flags;	/* enum fh_rec_flags */
+	__u16 size;	/* bytes of this record, header included */
+	__u16 chunk;	/* index within the event: 0 = the head record */
+	__u64 event_id; /* unique per event, shared by all its chunks */
+	__u64 ktime_ns; /* CLOCK_BOOTTIME when the record was written */
 	/* The process's identity, repeated in every record, as the kext did. */
-	__u64 start_ns;	 /* the process's start, CLOCK_BOOTTIME ns (task->start_boottime) */
-	__u32 pid;	 /* thread-group id */
-	__u32 ppid;	 /* thread-group id of the real parent */
-	__u32 uid;	 /* real uid */
+	__u64 start_ns; /* the process's start, CLOCK_BOOTTIME ns (task->start_boottime) */
+	__u32 pid;	/* thread-group id */
+	__u32 ppid;	/* thread-group id of the real parent */
+	__u32 uid;	/* real uid */
 	__u32 _pad;
 };
 

@@ -2,13 +2,13 @@
 # Installs the Debian 12 packages that building and testing foothold need, only when one is missing.
 set -euo pipefail
 
-# Build and run: compiler, meson, the BPF toolchain and the libraries foothold links.
+# Build and run: compiler, meson, the BPF toolchain, the libraries foothold links, cmocka.
 pkgs=(build-essential pkg-config meson ninja-build clang llvm
       libbpf-dev bpftool libelf-dev zlib1g-dev
-      libjansson-dev libinih-dev libsystemd-dev libssl-dev)
+      libjansson-dev libinih-dev libsystemd-dev libssl-dev libcmocka-dev)
 # Tests: unit tests, fuzzing runtime, format check, the tools the root tests drive.
 if [ "${1:-}" = "--test" ]; then
-	pkgs+=(libcmocka-dev libclang-rt-14-dev clang-format python3 util-linux)
+	pkgs+=(libclang-rt-14-dev clang-format python3 util-linux)
 fi
 
 missing=()

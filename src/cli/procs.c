@@ -91,8 +91,20 @@ static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
 
 static int parse_opts(int argc, char **argv, struct procs_opts *o)
 {
-	enum { O_UID = 256, O_COMM, O_EXEC, O_SENSOR, O_WAKEUP, O_CHUNK, O_ARGV, O_RING, O_TMAX,
-	       O_GRACE, O_NOSEED, O_JSON };
+	enum {
+		O_UID = 256,
+		O_COMM,
+		O_EXEC,
+		O_SENSOR,
+		O_WAKEUP,
+		O_CHUNK,
+		O_ARGV,
+		O_RING,
+		O_TMAX,
+		O_GRACE,
+		O_NOSEED,
+		O_JSON
+	};
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, O_JSON },
 		{ "uid", required_argument, NULL, O_UID },
@@ -147,7 +159,8 @@ static int parse_opts(int argc, char **argv, struct procs_opts *o)
 			else if (!strcmp(optarg, "procconn"))
 				o->sensor = SENSOR_PROCCONN;
 			else {
-				fh_err("procs: --sensor: '%s' is not auto, bpf or procconn", optarg);
+				fh_err("procs: --sensor: '%s' is not auto, bpf or procconn",
+				       optarg);
 				return -EINVAL;
 			}
 			break;
@@ -162,7 +175,8 @@ static int parse_opts(int argc, char **argv, struct procs_opts *o)
 			}
 			break;
 		case O_CHUNK:
-			if (parse_u64("--chunk-size", optarg, FH_CHUNK_DATA_MIN, FH_CHUNK_DATA_MAX, &v))
+			if (parse_u64("--chunk-size", optarg, FH_CHUNK_DATA_MIN, FH_CHUNK_DATA_MAX,
+				      &v))
 				return -EINVAL;
 			o->bpf.chunk_size = (uint32_t)v;
 			break;
@@ -235,7 +249,9 @@ static bool wanted(const struct procs *s, const struct fh_event *ev, const struc
 static void on_event(const struct fh_event *ev, void *ctx)
 {
 	struct procs *s = ctx;
-	struct fh_out_proc o = { .ev = ev, .wall_offset_ns = s->wall_offset, .boot_id = s->boot_id };
+	struct fh_out_proc o = { .ev = ev,
+				 .wall_offset_ns = s->wall_offset,
+				 .boot_id = s->boot_id };
 
 	if (fh_ptable_apply(s->table, ev, ev->ktime_ns) != 0)
 		s->out_errors++;
@@ -295,8 +311,8 @@ static int open_sensor(struct procs *s)
 static int drain(struct procs *s)
 {
 	s->wall_offset = (int64_t)fh_boot_to_wall_ns(0);
-	return s->bpf ? fh_bpfmon_drain(s->bpf, on_event, s) :
-			fh_procconn_drain(s->pc, on_event, s);
+	return s->bpf ? fh_bpfmon_drain(s->bpf, on_event, s)
+		      : fh_procconn_drain(s->pc, on_event, s);
 }
 
 static void print_stats(struct procs *s)

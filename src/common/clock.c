@@ -44,5 +44,6 @@ void fh_format_rfc3339(char out[32], uint64_t wall_ns)
 
 	gmtime_r(&sec, &tm);
 	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 32 - n, ".%06uZ", (unsigned)((wall_ns % 1000000000ull) / 1000) % 1000000u);
+	snprintf(out + n, 32 - n, ".%06uZ",
+		 (unsigned)((wall_ns % 1000000000ull) / 1000) % 1000000u);
 }

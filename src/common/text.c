@@ -77,14 +77,16 @@ void fh_buf_free(struct fh_buf *b)
 
 /*
  * Length of the valid UTF-8 sequence at s (at most len bytes), or 0 when the bytes there
- * do not start one. Rejects overlong forms, surrogates and code points above U+10FFFF,
- * following the table in RFC 3629 section 4.
+ * do not start one; then *bad is the length of the maximal invalid subpart to replace
+ * with one U+FFFD (Unicode's recommended practice, as in the WHATWG decoder). Rejects
+ * overlong forms, surrogates and code points above U+10FFFF (RFC 3629, section 4).
  */
-static size_t utf8_seq(const unsigned char *s, size_t len)
+static size_t utf8_seq_bad(const unsigned char *s, size_t len, size_t *bad)
 {
 	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
 	size_t n, i;
 
+	*bad = 1;
 	if (c < 0x80)
 		return 1;
 	if (c >= 0xC2 && c <= 0xDF)
@@ -95,8 +97,6 @@ static size_t utf8_seq(const unsigned char *s, size_t len)
 		n = 4;
 	else
 		return 0;
-	if (len < n)
-		return 0;
 	if (c == 0xE0)
 		lo = 0xA0;
 	else if (c == 0xED)
@@ -105,12 +105,22 @@ static size_t utf8_seq(const unsigned char *s, size_t len)
 		lo = 0x90;
 	else if (c == 0xF4)
 		hi = 0x8F;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
+	for (i = 1; i < n; i++) {
+		if (i >= len || s[i] < lo || s[i] > hi) {
+			*bad = i;
 			return 0;
+		}
+		lo = 0x80;
+		hi = 0xBF;
+	}
 	return n;
+}
+
+static size_t utf8_seq(const unsigned char *s, size_t len)
+{
+	size_t bad;
+
+	return utf8_seq_bad(s, len, &bad);
 }
 
 bool fh_utf8_valid(const void *s, size_t len)
@@ -133,8 +143,10 @@ size_t fh_utf8_sanitize(struct fh_buf *out, const void *s, size_t len)
 	const unsigned char *p = s;
 	size_t i = 0, start = 0, n, replaced = 0;
 
+	size_t bad;
+
 	while (i < len) {
-		n = utf8_seq(p + i, len - i);
+		n = utf8_seq_bad(p + i, len - i, &bad);
 		if (n) {
 			i += n;
 			continue;
@@ -142,7 +154,7 @@ size_t fh_utf8_sanitize(struct fh_buf *out, const void *s, size_t len)
 		fh_buf_append(out, p + start, i - start);
 		fh_buf_append(out, fffd, 3);
 		replaced++;
-		i++;
+		i += bad;
 		start = i;
 	}
 	fh_buf_append(out, p + start, i - start);

@@ -11,8 +11,9 @@
 #include "out/out.h"
 
 static const char *const incomplete_names[] = {
-	"lost_chunks", "kernel_loss", "argv_truncated", "path_truncated", "read_failed", "no_head",
-	"evicted",     "size_mismatch", "proc_gone",    "proc_racy",	  "no_mm",
+	"lost_chunks", "kernel_loss", "argv_truncated", "path_truncated",
+	"read_failed", "no_head",     "evicted",	"size_mismatch",
+	"proc_gone",   "proc_racy",   "no_mm",
 };
 
 const char *fh_out_incomplete_name(uint32_t bit)
@@ -138,10 +139,10 @@ static void pick_image(const struct fh_out_proc *o, struct image *im)
 
 static json_t *event_object(const struct fh_event *ev)
 {
-	const char *type = ev->type == FH_EV_EXEC ? "start" :
-			   ev->type == FH_EV_FORK ? "start" :
-			   ev->type == FH_EV_EXIT ? "end" :
-						    "change";
+	const char *type = ev->type == FH_EV_EXEC   ? "start"
+			   : ev->type == FH_EV_FORK ? "start"
+			   : ev->type == FH_EV_EXIT ? "end"
+						    : "change";
 
 	return json_pack("{s:s, s:[s], s:[s], s:s, s:s, s:s}", "kind", "event", "category",
 			 "process", "type", type, "action", fh_ev_type_name(ev->type), "dataset",
@@ -171,8 +172,7 @@ int fh_out_proc_json(struct fh_buf *out, const struct fh_out_proc *o)
 	json_object_set_new(root, "@timestamp", time_string(ev->ktime_ns, o->wall_offset_ns));
 	json_object_set_new(root, "event", event_object(ev));
 	if (o->boot_id)
-		json_object_set_new(root, "host",
-				    json_pack("{s:{s:s}}", "boot", "id", o->boot_id));
+		json_object_set_new(root, "host", json_pack("{s:{s:s}}", "boot", "id", o->boot_id));
 
 	json_object_set_new(proc, "pid", json_integer(ev->pid));
 	json_object_set_new(proc, "entity_id", entity_id(o->boot_id, ev->pid, start));
@@ -182,12 +182,12 @@ int fh_out_proc_json(struct fh_buf *out, const struct fh_out_proc *o)
 		json_object_set_new(proc, "name",
 				    safe_string(im.comm, strlen(im.comm), &comm_repl));
 	if (im.exe)
-		json_object_set_new(proc, "executable",
-				    safe_string(im.exe, im.exe_len, &exe_repl));
+		json_object_set_new(proc, "executable", safe_string(im.exe, im.exe_len, &exe_repl));
 	if (im.args) {
 		json_t *args = args_array(im.args, im.args_len, &args_repl);
 
-		json_object_set_new(proc, "args_count", json_integer((json_int_t)json_array_size(args)));
+		json_object_set_new(proc, "args_count",
+				    json_integer((json_int_t)json_array_size(args)));
 		json_object_set_new(proc, "args", args);
 	}
 	if (ev->type == FH_EV_EXIT) {
@@ -209,14 +209,16 @@ int fh_out_proc_json(struct fh_buf *out, const struct fh_out_proc *o)
 		if (o->parent->exe) {
 			size_t r = 0;
 
-			json_object_set_new(parent, "executable",
-					    safe_string(o->parent->exe, strlen(o->parent->exe), &r));
+			json_object_set_new(
+			    parent, "executable",
+			    safe_string(o->parent->exe, strlen(o->parent->exe), &r));
 		}
 	}
 	json_object_set_new(proc, "parent", parent);
 
 	if (ev->uid != (uint32_t)-1) {
-		json_object_set_new(proc, "real_user", json_pack("{s:o}", "id", uid_string(ev->uid)));
+		json_object_set_new(proc, "real_user",
+				    json_pack("{s:o}", "id", uid_string(ev->uid)));
 		json_object_set_new(root, "user", json_pack("{s:o}", "id", uid_string(ev->uid)));
 	} else if (p) {
 		json_object_set_new(root, "user", json_pack("{s:o}", "id", uid_string(p->uid)));
@@ -227,9 +229,9 @@ int fh_out_proc_json(struct fh_buf *out, const struct fh_out_proc *o)
 
 	/* foothold's own fields. */
 	json_object_set_new(fh, "source",
-			    json_string(ev->source == FH_SRC_BPF	? "bpf" :
-					ev->source == FH_SRC_PROCCONN ? "procconn" :
-									"seed"));
+			    json_string(ev->source == FH_SRC_BPF	? "bpf"
+					: ev->source == FH_SRC_PROCCONN ? "procconn"
+									: "seed"));
 	for (uint32_t bit = 1; bit && bit <= FH_INC_NO_MM; bit <<= 1)
 		if (ev->incomplete & bit)
 			json_array_append_new(inc, json_string(fh_out_incomplete_name(bit)));
@@ -239,14 +241,16 @@ int fh_out_proc_json(struct fh_buf *out, const struct fh_out_proc *o)
 		json_object_set_new(fh, "incomplete", json_incref(inc));
 	if (ev->type == FH_EV_EXEC) {
 		if (ev->argv_full > ev->argv_len)
-			json_object_set_new(fh, "args_bytes", json_integer((json_int_t)ev->argv_full));
+			json_object_set_new(fh, "args_bytes",
+					    json_integer((json_int_t)ev->argv_full));
 		if (ev->loginuid != (uint32_t)-1 || ev->sessionid != (uint32_t)-1)
 			json_object_set_new(fh, "audit",
 					    json_pack("{s:I, s:I}", "loginuid",
 						      (json_int_t)ev->loginuid, "sessionid",
 						      (json_int_t)ev->sessionid));
 		if (ev->cgroup_id)
-			json_object_set_new(fh, "cgroup_id", json_integer((json_int_t)ev->cgroup_id));
+			json_object_set_new(fh, "cgroup_id",
+					    json_integer((json_int_t)ev->cgroup_id));
 	}
 	if (exe_repl)
 		json_object_set_new(raw, "executable", b64_string(im.exe, im.exe_len));

@@ -60,11 +60,11 @@ struct fh_proc {
 	uint32_t uid, gid, euid, loginuid, sessionid;
 	uint32_t exit_status; /* wait(2) status */
 	uint32_t args_len;
-	uint16_t flags;	      /* enum fh_proc_flags */
-	uint16_t incomplete;  /* fh_event.incomplete of the event that set the image */
-	char comm[16];	      /* NUL-terminated: the kernel's comm is at most 15 bytes */
-	const char *exe;      /* NUL-terminated; NULL when unknown */
-	const uint8_t *args;  /* NUL-separated argv; NULL when unknown */
+	uint16_t flags;	     /* enum fh_proc_flags */
+	uint16_t incomplete; /* fh_event.incomplete of the event that set the image */
+	char comm[16];	     /* NUL-terminated: the kernel's comm is at most 15 bytes */
+	const char *exe;     /* NUL-terminated; NULL when unknown */
+	const uint8_t *args; /* NUL-separated argv; NULL when unknown */
 };
 
 struct fh_ptable_limits {
@@ -78,11 +78,11 @@ struct fh_ptable_limits {
 #define FH_PTABLE_DEFAULT_TICK	  (10ull * 1000 * 1000)
 
 struct fh_ptable_stats {
-	uint64_t entries;	/* held now */
-	uint64_t live;		/* of which live */
+	uint64_t entries; /* held now */
+	uint64_t live;	  /* of which live */
 	uint64_t forks, execs, exits;
-	uint64_t lookups;	/* fh_ptable_lookup calls */
-	uint64_t misses;	/* lookups that found nothing */
+	uint64_t lookups;	 /* fh_ptable_lookup calls */
+	uint64_t misses;	 /* lookups that found nothing */
 	uint64_t evicted_exited; /* exited entries dropped early for the cap */
 	uint64_t evicted_live;	 /* live entries dropped for the cap */
 	uint64_t expired;	 /* exited entries dropped after their grace period */

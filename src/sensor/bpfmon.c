@@ -59,10 +59,10 @@ int fh_bpfmon_open(const struct fh_bpfmon_opts *opts, struct fh_bpfmon **ret)
 	uint32_t ring = opts->ring_bytes ? opts->ring_bytes : FH_BPFMON_DEFAULT_RING;
 	int err;
 
-	if (opts->chunk_size && (opts->chunk_size < FH_CHUNK_DATA_MIN ||
-				 opts->chunk_size > FH_CHUNK_DATA_MAX)) {
-		fh_err("chunk size %u is out of range %u..%u", opts->chunk_size,
-		       FH_CHUNK_DATA_MIN, FH_CHUNK_DATA_MAX);
+	if (opts->chunk_size &&
+	    (opts->chunk_size < FH_CHUNK_DATA_MIN || opts->chunk_size > FH_CHUNK_DATA_MAX)) {
+		fh_err("chunk size %u is out of range %u..%u", opts->chunk_size, FH_CHUNK_DATA_MIN,
+		       FH_CHUNK_DATA_MAX);
 		return -EINVAL;
 	}
 	if (opts->argv_max > FH_ARGV_MAX_LIMIT) {

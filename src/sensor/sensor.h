@@ -28,10 +28,10 @@
  */
 
 struct fh_bpfmon_opts {
-	uint32_t chunk_size;   /* DATA payload bytes per record, FH_CHUNK_DATA_MIN..MAX */
-	uint32_t argv_max;     /* argv bytes sent per exec, up to FH_ARGV_MAX_LIMIT */
-	uint32_t ring_bytes;   /* ring buffer size, a power of two >= page size */
-	bool batch_wakeup;     /* wake user space in batches instead of per event */
+	uint32_t chunk_size; /* DATA payload bytes per record, FH_CHUNK_DATA_MIN..MAX */
+	uint32_t argv_max;   /* argv bytes sent per exec, up to FH_ARGV_MAX_LIMIT */
+	uint32_t ring_bytes; /* ring buffer size, a power of two >= page size */
+	bool batch_wakeup;   /* wake user space in batches instead of per event */
 	struct fh_reasm_limits reasm;
 };
 
@@ -80,8 +80,8 @@ void fh_procconn_close(struct fh_procconn *c);
  * Reads one process from proc_root/PID into an EXEC-type event with the given source and
  * delivers it. Returns 0, or -ENOENT when the process is gone.
  */
-int fh_seed_one(const char *proc_root, uint32_t pid, enum fh_ev_source source,
-		fh_event_cb cb, void *ctx);
+int fh_seed_one(const char *proc_root, uint32_t pid, enum fh_ev_source source, fh_event_cb cb,
+		void *ctx);
 /* Delivers one SEED event per process in proc_root. Returns how many, or -errno. */
 int fh_seed_all(const char *proc_root, fh_event_cb cb, void *ctx);
 

@@ -113,9 +113,9 @@ struct fh_rec {
 int fh_wire_decode(const void *buf, size_t len, struct fh_rec *ret);
 
 struct fh_reasm_limits {
-	size_t max_pending;  /* partial events held at once */
-	size_t max_bytes;    /* data bytes buffered across them */
-	uint64_t expire_ns;  /* a partial event older than this is delivered incomplete */
+	size_t max_pending; /* partial events held at once */
+	size_t max_bytes;   /* data bytes buffered across them */
+	uint64_t expire_ns; /* a partial event older than this is delivered incomplete */
 };
 
 #define FH_REASM_DEFAULT_PENDING 4096
@@ -123,18 +123,18 @@ struct fh_reasm_limits {
 #define FH_REASM_DEFAULT_EXPIRE	 (2ull * 1000 * 1000 * 1000)
 
 struct fh_reasm_stats {
-	uint64_t records;	     /* records fed */
-	uint64_t malformed;	     /* records rejected by fh_wire_decode or inconsistent */
-	uint64_t events;	     /* events delivered */
-	uint64_t events_incomplete;  /* of which flagged incomplete */
-	uint64_t duplicates;	     /* chunks seen twice (dropped) */
-	uint64_t chunks_lost;	     /* chunk indices never received in delivered events */
-	uint64_t orphans;	     /* events delivered without their head (FH_INC_NO_HEAD) */
-	uint64_t expired;	     /* partial events delivered by expiry */
-	uint64_t evicted;	     /* partial events delivered early for the memory cap */
-	uint64_t pending;	     /* partial events held now */
-	uint64_t pending_bytes;	     /* data bytes held now */
-	uint64_t pending_peak;	     /* most partial events ever held at once */
+	uint64_t records;	    /* records fed */
+	uint64_t malformed;	    /* records rejected by fh_wire_decode or inconsistent */
+	uint64_t events;	    /* events delivered */
+	uint64_t events_incomplete; /* of which flagged incomplete */
+	uint64_t duplicates;	    /* chunks seen twice (dropped) */
+	uint64_t chunks_lost;	    /* chunk indices never received in delivered events */
+	uint64_t orphans;	    /* events delivered without their head (FH_INC_NO_HEAD) */
+	uint64_t expired;	    /* partial events delivered by expiry */
+	uint64_t evicted;	    /* partial events delivered early for the memory cap */
+	uint64_t pending;	    /* partial events held now */
+	uint64_t pending_bytes;	    /* data bytes held now */
+	uint64_t pending_peak;	    /* most partial events ever held at once */
 };
 
 struct fh_reasm;
@@ -148,8 +148,8 @@ void fh_reasm_free(struct fh_reasm *r);
  * returns, possibly several (evictions). Returns 0, or a negative errno when the record
  * was rejected (it is counted; nothing else changes).
  */
-int fh_reasm_feed(struct fh_reasm *r, const void *rec, size_t len, uint64_t now_ns,
-		  fh_event_cb cb, void *ctx);
+int fh_reasm_feed(struct fh_reasm *r, const void *rec, size_t len, uint64_t now_ns, fh_event_cb cb,
+		  void *ctx);
 
 /* Delivers, incomplete, every partial event that arrived before now_ns - expire_ns. */
 void fh_reasm_expire(struct fh_reasm *r, uint64_t now_ns, fh_event_cb cb, void *ctx);

@@ -12,13 +12,13 @@ static void test_utf8_valid(void **state)
 {
 	(void)state;
 	assert_true(fh_utf8_valid("plain", 5));
-	assert_true(fh_utf8_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 13));
+	assert_true(fh_utf8_valid("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14));
 	assert_false(fh_utf8_valid("\xff", 1));
-	assert_false(fh_utf8_valid("\xc0\xaf", 2));	     /* overlong '/' */
-	assert_false(fh_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+	assert_false(fh_utf8_valid("\xc0\xaf", 2));	    /* overlong '/' */
+	assert_false(fh_utf8_valid("\xed\xa0\x80", 3));	    /* surrogate */
 	assert_false(fh_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
-	assert_false(fh_utf8_valid("\xe2\x82", 2));	     /* cut short */
-	assert_true(fh_utf8_valid("a\0b", 3));		     /* NUL is valid UTF-8 */
+	assert_false(fh_utf8_valid("\xe2\x82", 2));	    /* cut short */
+	assert_true(fh_utf8_valid("a\0b", 3));		    /* NUL is valid UTF-8 */
 }
 
 static void test_utf8_sanitize(void **state)
@@ -29,10 +29,19 @@ static void test_utf8_sanitize(void **state)
 	assert_int_equal(fh_utf8_sanitize(&b, "ok\xc3\xa9", 4), 0);
 	assert_string_equal(b.data, "ok\xc3\xa9");
 	fh_buf_reset(&b);
-	assert_int_equal(fh_utf8_sanitize(&b, "a\xff" "b\xe2\x82", 5), 2);
-	assert_string_equal(b.data, "a\xef\xbf\xbd" "b\xef\xbf\xbd");
+	assert_int_equal(fh_utf8_sanitize(&b,
+					  "a\xff"
+					  "b\xe2\x82",
+					  5),
+			 2);
+	assert_string_equal(b.data, "a\xef\xbf\xbd"
+				    "b\xef\xbf\xbd");
 	fh_buf_reset(&b);
-	/* Each byte of an overlong form is one replacement. */
+	/* A truncated sequence is one replacement; each byte of an overlong form is one. */
+	fh_buf_reset(&b);
+	assert_int_equal(fh_utf8_sanitize(&b, "\xf0\x9f\x98x", 4), 1);
+	assert_string_equal(b.data, "\xef\xbf\xbdx");
+	fh_buf_reset(&b);
 	assert_int_equal(fh_utf8_sanitize(&b, "\xc0\xaf", 2), 2);
 	assert_true(fh_utf8_valid(b.data, b.len));
 	fh_buf_free(&b);
@@ -41,7 +50,8 @@ static void test_utf8_sanitize(void **state)
 static void test_term_escape(void **state)
 {
 	struct fh_buf b = { 0 };
-	const char evil[] = "x\x1b]0;pwned\x07\n\t\\\xff\xc2\x9b" "31m\x7f\xc3\xa9";
+	const char evil[] = "x\x1b]0;pwned\x07\n\t\\\xff\xc2\x9b"
+			    "31m\x7f\xc3\xa9";
 
 	(void)state;
 	fh_term_escape(&b, evil, sizeof(evil) - 1);
@@ -98,9 +108,9 @@ static void test_rfc3339(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_utf8_valid),   cmocka_unit_test(test_utf8_sanitize),
-		cmocka_unit_test(test_term_escape),  cmocka_unit_test(test_base64),
-		cmocka_unit_test(test_buf_printf),   cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test(test_utf8_valid),  cmocka_unit_test(test_utf8_sanitize),
+		cmocka_unit_test(test_term_escape), cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_buf_printf),  cmocka_unit_test(test_rfc3339),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
