@@ -146,7 +146,8 @@ void fh_reasm_free(struct fh_reasm *r);
 /*
  * Feeds one record. Whole events (complete or flagged) are delivered through cb before it
  * returns, possibly several (evictions). Returns 0, or a negative errno when the record
- * was rejected (it is counted; nothing else changes).
+ * was rejected: it is counted, and nothing else changes, except that a well-formed chunk
+ * contradicting its event (-EPROTO) also flags that event FH_INC_SIZE_MISMATCH.
  */
 int fh_reasm_feed(struct fh_reasm *r, const void *rec, size_t len, uint64_t now_ns, fh_event_cb cb,
 		  void *ctx);

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# run.sh - builds every tests/fuzz/fuzz_*.c with libFuzzer and sanitizers and runs each briefly.
+#
+# Usage: tests/fuzz/run.sh [BUILD_DIR]   (default: build; binaries go to BUILD_DIR/fuzz/)
+# Prints PASS/FAIL lines for tests/run-all.sh. FUZZ_SECONDS (default 20) is each target's time budget. The committed seeds in
+# tests/fuzz/corpus/<name without fuzz_>/ are copied to a temporary directory first, so a
+# run never modifies the repository. Exits non-zero when a target fails to build or crashes;
+# the crashing input and the log are left in BUILD_DIR/fuzz/.
+set -euo pipefail
+
+# The sources each target needs besides its own file. Add a line per new target.
+declare -A FUZZ_SOURCES=(
+	[fuzz_wire]="src/wire/wire.c"
+)
+
+CC=${CC:-clang}
+CFLAGS=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+	-std=c11 -D_GNU_SOURCE -Isrc -Ibpf)
+
+cd "$(dirname "$0")/../.."
+build=${1:-build}
+out="$build/fuzz"
+mkdir -p "$out"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+status=0
+shopt -s nullglob
+for src in tests/fuzz/fuzz_*.c; do
+	name=$(basename "$src" .c)
+	read -r -a extra <<<"${FUZZ_SOURCES[$name]:-}"
+	if ! "$CC" "${CFLAGS[@]}" "$src" "${extra[@]}" -o "$out/$name"; then
+		echo "fuzz: $name FAILED to build"
+		echo "FAIL fuzz/$name"
+		status=1
+		continue
+	fi
+
+	corpus="$tmp/$name"
+	mkdir -p "$corpus"
+	seeds="tests/fuzz/corpus/${name#fuzz_}"
+	if [ -d "$seeds" ]; then
+		cp -R "$seeds/." "$corpus/"
+	fi
+
+	log="$out/$name.log"
+	if "$out/$name" "$corpus" -max_total_time="${FUZZ_SECONDS:-20}" -timeout=10 \
+		-artifact_prefix="$out/$name-" >"$log" 2>&1; then
+		runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -n 1)
+		echo "fuzz: $name ok (${runs:-?} runs)"
+		echo "PASS fuzz/$name"
+	else
+		tail -n 40 "$log"
+		echo "fuzz: $name FAILED (log: $log)"
+		echo "FAIL fuzz/$name"
+		status=1
+	fi
+done
+
+exit "$status"
