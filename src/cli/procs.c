@@ -246,6 +246,11 @@ static bool wanted(const struct procs *s, const struct fh_event *ev, const struc
 	return true;
 }
 
+static void flush_out(struct procs *s);
+
+/* Output is written once per drain, or sooner when this much is buffered: bounded memory. */
+#define OUT_FLUSH_BYTES (64 * 1024)
+
 static void on_event(const struct fh_event *ev, void *ctx)
 {
 	struct procs *s = ctx;
@@ -266,6 +271,8 @@ static void on_event(const struct fh_event *ev, void *ctx)
 	else
 		fh_out_proc_text(&s->out, &o);
 	s->printed++;
+	if (s->out.len >= OUT_FLUSH_BYTES)
+		flush_out(s);
 }
 
 /* Writes the buffered output to stdout. A closed stdout ends the stream quietly. */
@@ -368,11 +375,6 @@ static void print_stats(struct procs *s)
 		(unsigned long long)t.misses, (unsigned long long)t.bytes);
 }
 
-static void seed_cb(const struct fh_event *ev, void *ctx)
-{
-	on_event(ev, ctx);
-}
-
 int fh_cmd_procs(int argc, char **argv)
 {
 	struct procs s = { 0 };
@@ -413,7 +415,7 @@ int fh_cmd_procs(int argc, char **argv)
 
 	/* Seed after attaching: a process started meanwhile is seen by one or the other. */
 	if (s.o.seed) {
-		int n = fh_seed_all("/proc", seed_cb, &s);
+		int n = fh_seed_all("/proc", on_event, &s);
 
 		if (n < 0)
 			fh_log_errno(n, "procs: reading /proc");
