@@ -202,7 +202,7 @@ int fh_out_proc_json(struct fh_buf *out, const struct fh_out_proc *o)
 	}
 
 	parent = json_object();
-	json_object_set_new(parent, "pid", json_integer(ev->ppid));
+	json_object_set_new(parent, "pid", json_integer(ev->ppid || !p ? ev->ppid : p->ppid));
 	if (o->parent) {
 		json_object_set_new(parent, "entity_id",
 				    entity_id(o->boot_id, o->parent->pid, o->parent->start_ns));
@@ -296,7 +296,8 @@ void fh_out_proc_text(struct fh_buf *out, const struct fh_out_proc *o)
 	gmtime_r(&sec, &tm);
 	fh_buf_printf(out, "%02d:%02d:%02d.%03u %-5s %7u %7u %6d  ", tm.tm_hour, tm.tm_min,
 		      tm.tm_sec, (unsigned)(wall % 1000000000ull / 1000000),
-		      fh_ev_type_name(ev->type), ev->pid, ev->ppid, (int)uid);
+		      fh_ev_type_name(ev->type), ev->pid,
+		      ev->ppid || !o->proc ? ev->ppid : o->proc->ppid, (int)uid);
 	if (ev->type == FH_EV_EXIT) {
 		int st = (int)ev->status;
 
