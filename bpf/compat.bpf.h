@@ -6,20 +6,25 @@
 #define container_of(ptr, type, member) ((type *)((void *)(ptr) - __builtin_offsetof(type, member)))
 #endif
 
+/* task_struct before 5.5: the same CLOCK_BOOTTIME start under its old name. */
+struct task_struct___pre_5_5 {
+	u64 real_start_time;
+} __attribute__((preserve_access_index));
+
 /*
- * The start time that identifies a process: its thread-group leader's start_boottime.
- * start_boottime exists since 5.5 (commit cf25e24db61c "time: Add CLOCK_BOOTTIME to
- * task start time"); older kernels only have start_time (monotonic), which /proc does
- * not report, so the two would never match there. We fall back to it anyway: a start
- * time that is consistent within one boot is all the table needs.
+ * The start time that identifies a process: its thread-group leader's start in
+ * CLOCK_BOOTTIME ns, the clock /proc/PID/stat reports in ticks. Kernel commit
+ * cf25e24db61c ("time: Rename tsk->real_start_time to ->start_boottime", 5.5) renamed the
+ * field; CO-RE picks whichever this kernel has.
  */
 static __always_inline __u64 fh_task_start_ns(struct task_struct *task)
 {
 	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+	struct task_struct___pre_5_5 *old = (void *)leader;
 
 	if (bpf_core_field_exists(leader->start_boottime))
 		return BPF_CORE_READ(leader, start_boottime);
-	return BPF_CORE_READ(leader, start_time);
+	return BPF_CORE_READ(old, real_start_time);
 }
 
 /*
