@@ -14,8 +14,8 @@ struct task_struct___pre_5_5 {
 /*
  * The start time that identifies a process: its thread-group leader's start in
  * CLOCK_BOOTTIME ns, the clock /proc/PID/stat reports in ticks. Kernel commit
- * cf25e24db61c ("time: Rename tsk->real_start_time to ->start_boottime", 5.5) renamed the
- * field; CO-RE picks whichever this kernel has.
+ * cf25e24db61c (Linux 5.5) renamed real_start_time to start_boottime; CO-RE picks whichever
+ * this kernel has.
  */
 static __always_inline __u64 fh_task_start_ns(struct task_struct *task)
 {
