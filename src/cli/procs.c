@@ -299,6 +299,8 @@ static int open_sensor(struct procs *s)
 	int err;
 
 	if (s->o.sensor != SENSOR_PROCCONN) {
+		/* In auto mode a failure is one line below (FOOTHOLD_BPF_DEBUG=1 shows why). */
+		s->o.bpf.quiet = s->o.sensor == SENSOR_AUTO;
 		err = fh_bpfmon_open(&s->o.bpf, &s->bpf);
 		if (!err)
 			return 0;
@@ -306,8 +308,9 @@ static int open_sensor(struct procs *s)
 			fh_log_errno(err, "procs: the eBPF sensor could not load");
 			return err;
 		}
-		fh_log_errno(err, "procs: eBPF sensor unavailable, falling back to the proc "
-				  "connector (exec details read from /proc; see docs/PROTOCOL.md)");
+		fh_log_errno(err, "procs: eBPF sensor unavailable, using the proc-connector "
+				  "fallback (FOOTHOLD_BPF_DEBUG=1 shows why)"); "
+				  "FOOTHOLD_BPF_DEBUG=1 shows libbpf's reasons)");
 	}
 	err = fh_procconn_open("/proc", &s->pc);
 	if (err)

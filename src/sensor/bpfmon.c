@@ -23,19 +23,27 @@ struct fh_bpfmon {
 	uint64_t now_ns;
 };
 
+/* libbpf has no context pointer for its print callback: whether its warnings are wanted. */
+static bool libbpf_quiet;
+
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	bool debug = getenv("FOOTHOLD_BPF_DEBUG") != NULL;
 	char msg[512];
+	const char *m = msg;
 	size_t n;
 
-	/* libbpf's debug output (the verifier log) only with FOOTHOLD_BPF_DEBUG set. */
-	if (level == LIBBPF_DEBUG && !getenv("FOOTHOLD_BPF_DEBUG"))
+	/* libbpf's debug output (the verifier log) only with FOOTHOLD_BPF_DEBUG set; its
+	 * warnings not at all when the caller falls back and says so in one line. */
+	if (!debug && (level == LIBBPF_DEBUG || libbpf_quiet))
 		return 0;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';
-	fh_log(level == LIBBPF_WARN ? FH_LOG_WARN : FH_LOG_DEBUG, "libbpf: %s", msg);
+	if (!strncmp(m, "libbpf: ", 8))
+		m += 8;
+	fh_log(level == LIBBPF_WARN ? FH_LOG_WARN : FH_LOG_DEBUG, "libbpf: %s", m);
 	return 0;
 }
 
@@ -81,6 +89,7 @@ int fh_bpfmon_open(const struct fh_bpfmon_opts *opts, struct fh_bpfmon **ret)
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
+	libbpf_quiet = opts->quiet;
 	libbpf_set_print(libbpf_log);
 
 	m->skel = procmon__open();

@@ -32,6 +32,7 @@ struct fh_bpfmon_opts {
 	uint32_t argv_max;   /* argv bytes sent per exec, up to FH_ARGV_MAX_LIMIT */
 	uint32_t ring_bytes; /* ring buffer size, a power of two >= page size */
 	bool batch_wakeup;   /* wake user space in batches instead of per event */
+	bool quiet;	     /* a failure is the caller's to report: no libbpf warnings */
 	struct fh_reasm_limits reasm;
 };
 
