@@ -309,8 +309,7 @@ static int open_sensor(struct procs *s)
 			return err;
 		}
 		fh_log_errno(err, "procs: eBPF sensor unavailable, using the proc-connector "
-				  "fallback (FOOTHOLD_BPF_DEBUG=1 shows why)"); "
-				  "FOOTHOLD_BPF_DEBUG=1 shows libbpf's reasons)");
+				  "fallback (FOOTHOLD_BPF_DEBUG=1 shows why)");
 	}
 	err = fh_procconn_open("/proc", &s->pc);
 	if (err)
