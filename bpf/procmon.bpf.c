@@ -37,8 +37,9 @@ const volatile __u32 argv_max = FH_ARGV_MAX_DEFAULT;
 const volatile __u32 wakeup_batch = 0;	       /* 0: wake per event; 1: batched */
 const volatile __u64 batch_bytes = 256 * 1024; /* batched: wake once this much is pending */
 
-#define NAME_MAX_ 255
-#define PATH_BUF  (FH_PATH_MAX + NAME_MAX_ + 1)
+#define NAME_MAX_   255
+#define PF_KTHREAD_ 0x00200000 /* include/linux/sched.h: a kernel thread */
+#define PATH_BUF    (FH_PATH_MAX + NAME_MAX_ + 1)
 /* Payload room: a masked offset (< MAX) plus a masked size (< 2 * MAX), see send_chunk(). */
 #define DATA_BUF (3 * FH_CHUNK_DATA_MAX)
 /* Dentry walk steps: a component takes at least 2 path bytes, plus mount crossings. */
@@ -122,31 +123,43 @@ static __always_inline void fill_hdr(struct fh_rec_hdr *h, __u8 type, __u16 size
 	h->_pad = 0;
 }
 
+/* Reserves and fills the record of a one-record event (FORK, EXIT); NULL when lost (counted). */
+static __always_inline void *reserve_single(__u32 size, __u8 type, struct task_struct *task)
+{
+	struct fh_rec_hdr *h;
+	struct scratch *s;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&scratch_map, &zero);
+	if (!s)
+		return NULL;
+	h = bpf_ringbuf_reserve(&events, size, 0);
+	if (!h) {
+		count(FH_CNT_RB_FULL);
+		count(FH_CNT_EVENTS_LOST);
+		return NULL;
+	}
+	fill_hdr(h, type, size, next_event_id(s), task);
+	h->flags = FH_F_LAST;
+	count(FH_CNT_RECORDS);
+	return h;
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct fh_rec_fork *r;
-	struct scratch *s;
-	__u32 zero = 0;
 
-	/* A new thread is not a new process. */
-	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+	/* A new thread is not a new process; kernel threads are not tracked at all. */
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid) ||
+	    (BPF_CORE_READ(child, flags) & PF_KTHREAD_))
 		return 0;
-	s = bpf_map_lookup_elem(&scratch_map, &zero);
-	if (!s)
+	r = reserve_single(sizeof(*r), FH_REC_FORK, child);
+	if (!r)
 		return 0;
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count(FH_CNT_RB_FULL);
-		count(FH_CNT_EVENTS_LOST);
-		return 0;
-	}
-	fill_hdr(&r->hdr, FH_REC_FORK, sizeof(*r), next_event_id(s), child);
-	r->hdr.flags = FH_F_LAST;
 	r->parent_start_ns = fh_task_start_ns(BPF_CORE_READ(child, real_parent));
 	bpf_ringbuf_submit(r, wakeup_flags(true));
 	count(FH_CNT_FORK);
-	count(FH_CNT_RECORDS);
 	return 0;
 }
 
@@ -154,30 +167,19 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *task)
 {
 	struct fh_rec_exit *r;
-	struct scratch *s;
-	__u32 zero = 0;
 
 	if (!fh_task_group_dead(task))
 		return 0;
-	/* Kernel threads exiting are not processes anyone attributes a file to. */
-	if (BPF_CORE_READ(task, flags) & 0x00200000 /* PF_KTHREAD */)
+	/* Kernel threads are not processes anyone attributes a file to. */
+	if (BPF_CORE_READ(task, flags) & PF_KTHREAD_)
 		return 0;
-	s = bpf_map_lookup_elem(&scratch_map, &zero);
-	if (!s)
+	r = reserve_single(sizeof(*r), FH_REC_EXIT, task);
+	if (!r)
 		return 0;
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count(FH_CNT_RB_FULL);
-		count(FH_CNT_EVENTS_LOST);
-		return 0;
-	}
-	fill_hdr(&r->hdr, FH_REC_EXIT, sizeof(*r), next_event_id(s), task);
-	r->hdr.flags = FH_F_LAST;
 	r->status = BPF_CORE_READ(task, exit_code);
 	r->_pad = 0;
 	bpf_ringbuf_submit(r, wakeup_flags(true));
 	count(FH_CNT_EXIT);
-	count(FH_CNT_RECORDS);
 	return 0;
 }
 

@@ -15,6 +15,8 @@
 #include "sensor/sensor.h"
 #include "proto.h"
 
+#define PF_KTHREAD_ 0x00200000 /* include/linux/sched.h: a kernel thread */
+
 uint64_t fh_proc_tick_ns(void)
 {
 	long hz = sysconf(_SC_CLK_TCK);
@@ -50,10 +52,10 @@ static ssize_t read_at(int dirfd, const char *name, void *buf, size_t cap)
 }
 
 /*
- * Parses /proc/PID/stat: "pid (comm) state ppid ... starttime(22) ...". comm may hold
+ * Parses /proc/PID/stat: "pid (comm) state ppid ... flags(9) ... starttime(22) ...". comm may hold
  * spaces and parentheses, so fields are counted from the last ')'.
  */
-static int parse_stat(const char *buf, struct fh_event *ev)
+static int parse_stat(const char *buf, struct fh_event *ev, unsigned long *ret_flags)
 {
 	const char *open = strchr(buf, '('), *close = strrchr(buf, ')'), *p;
 	unsigned long long start = 0;
@@ -73,6 +75,8 @@ static int parse_stat(const char *buf, struct fh_event *ev)
 	for (field = 3; *p && field < 22; field++) {
 		if (field == 4)
 			ppid = (unsigned)strtoul(p, NULL, 10);
+		if (field == 9)
+			*ret_flags = strtoul(p, NULL, 10);
 		p = strchr(p, ' ');
 		if (!p)
 			return -EPROTO;
@@ -120,6 +124,7 @@ int fh_seed_one(const char *proc_root, uint32_t pid, enum fh_ev_source source, f
 	static char argv[FH_ARGV_MAX_LIMIT + 1];
 	char dir[64], buf[4096], path[PATH_MAX + 16];
 	struct fh_event ev = { 0 };
+	unsigned long pflags = 0;
 	ssize_t n, argc_len;
 	int dfd, err;
 
@@ -141,9 +146,14 @@ int fh_seed_one(const char *proc_root, uint32_t pid, enum fh_ev_source source, f
 		goto out_close;
 	}
 	buf[n] = '\0';
-	err = parse_stat(buf, &ev);
+	err = parse_stat(buf, &ev, &pflags);
 	if (err)
 		goto out_close;
+	/* Kernel threads are not tracked, as in bpf/ (usermode helpers are: no PF_KTHREAD). */
+	if (pflags & PF_KTHREAD_) {
+		err = -ESRCH;
+		goto out_close;
+	}
 	n = read_at(dfd, "status", buf, sizeof(buf) - 1);
 	if (n > 0) {
 		buf[n] = '\0';
@@ -157,10 +167,8 @@ int fh_seed_one(const char *proc_root, uint32_t pid, enum fh_ev_source source, f
 		path[n] = '\0';
 		ev.path = path;
 		ev.path_len = (size_t)n;
-	} else if (errno == ENOENT && ev.ppid != 2 && pid != 2) {
-		ev.incomplete |= FH_INC_PROC_GONE;
 	} else {
-		ev.incomplete |= FH_INC_NO_MM; /* a kernel thread has no exe */
+		ev.incomplete |= errno == ENOENT ? FH_INC_PROC_GONE : FH_INC_READ_FAIL;
 	}
 
 	argc_len = read_at(dfd, "cmdline", argv, sizeof(argv));
