@@ -133,7 +133,8 @@ static void pick_image(const struct fh_out_proc *o, struct image *im)
 		im->args_len = o->proc->args_len;
 		im->comm = o->proc->comm;
 	}
-	if ((!im->comm || !im->comm[0]) && o->proc)
+	/* An exec's name is the event's own: the table's may predate the exec. */
+	if ((!im->comm || !im->comm[0]) && o->proc && ev->type != FH_EV_EXEC)
 		im->comm = o->proc->comm;
 }
 

@@ -711,8 +711,12 @@ static void set_ids(struct fh_proc *p, const struct fh_event *ev)
 {
 	if (ev->uid != NO_ID)
 		p->uid = ev->uid;
-	if (ev->incomplete & (FH_INC_NO_HEAD | FH_INC_PROC_GONE))
+	if (ev->incomplete & (FH_INC_NO_HEAD | FH_INC_PROC_GONE)) {
+		/* An exec we could not read: the old name is no longer true either. */
+		if (ev->type == FH_EV_EXEC)
+			copy_comm(p->comm, ev->comm);
 		return;
+	}
 	if (ev->gid != NO_ID)
 		p->gid = ev->gid;
 	if (ev->euid != NO_ID)
@@ -750,7 +754,7 @@ static int apply_exec(struct fh_ptable *t, const struct fh_event *ev, uint64_t n
 		image_set(t, p, &im);
 		set_ids(p, ev);
 		p->flags &= ~(FH_PROC_INCOMPLETE | FH_PROC_NO_IMAGE);
-		p->flags |= exec_flags(seed, inc);
+		p->flags |= exec_flags(seed, inc) | (im.exe ? 0 : FH_PROC_NO_IMAGE);
 		p->incomplete = inc;
 		if (!p->parent_start_ns && p->ppid == ev->ppid)
 			p->parent_start_ns = ev->parent_start_ns;
@@ -767,7 +771,8 @@ static int apply_exec(struct fh_ptable *t, const struct fh_event *ev, uint64_t n
 	n.parent_start_ns = ev->parent_start_ns;
 	n.uid = n.gid = n.euid = n.loginuid = n.sessionid = NO_ID;
 	set_ids(&n, ev);
-	n.flags = exec_flags(seed, inc) | (ev->start_coarse ? FH_PROC_COARSE : 0);
+	n.flags = exec_flags(seed, inc) | (ev->start_coarse ? FH_PROC_COARSE : 0) |
+		  (im.exe ? 0 : FH_PROC_NO_IMAGE);
 	n.incomplete = inc;
 	n.exe = im.exe ? im.exe->path : NULL;
 	n.args = im.args ? im.args->data : NULL;

@@ -151,6 +151,7 @@ static void handle(struct fh_procconn *c, const struct proc_event *pe, fh_event_
 			return;
 		ev.type = FH_EV_EXIT;
 		ev.pid = (uint32_t)pe->event_data.exit.process_tgid;
+		ev.uid = ev.euid = ev.gid = ev.egid = (uint32_t)-1; /* the table knows them */
 		ev.status = pe->event_data.exit.exit_code;
 		cb(&ev, ctx);
 		return;

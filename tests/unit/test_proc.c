@@ -763,11 +763,37 @@ static void test_memory_100k(void **state)
 	fh_ptable_free(t);
 }
 
+/* An exec whose details were lost leaves no stale image or name behind. */
+static void test_exec_gone_clears_image(void **state)
+{
+	struct fh_ptable *t = fh_ptable_new(NULL);
+	struct fh_event ev = ev_exec(500, 10 * SEC, 1, "/usr/bin/python3", "python3", 8);
+	const struct fh_proc *p;
+
+	(void)state;
+	assert_int_equal(fh_ptable_apply(t, &ev, 10 * SEC), 0);
+	/* The proc connector saw an exec but /proc was gone: ids only, no comm. */
+	ev = ev_exec(500, 0, 1, NULL, NULL, 0);
+	ev.source = FH_SRC_PROCCONN;
+	ev.incomplete = FH_INC_PROC_GONE | FH_INC_PROC_RACY;
+	ev.gid = ev.euid = ev.egid = (uint32_t)-1;
+	assert_int_equal(fh_ptable_apply(t, &ev, 11 * SEC), 0);
+	p = fh_ptable_lookup(t, 500, 0);
+	assert_non_null(p);
+	assert_null(p->exe);
+	assert_null(p->args);
+	assert_string_equal(p->comm, "");
+	assert_true(p->flags & FH_PROC_NO_IMAGE);
+	assert_true(p->incomplete & FH_INC_PROC_GONE);
+	fh_ptable_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fork_inherits_image),
 		cmocka_unit_test(test_exec_replaces_image),
+		cmocka_unit_test(test_exec_gone_clears_image),
 		cmocka_unit_test(test_pid_reuse_exit_missed),
 		cmocka_unit_test(test_pid_reuse_exit_seen),
 		cmocka_unit_test(test_grace_period),

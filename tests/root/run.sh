@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs the root integration tests (tests/root/test_procs.py) for both sensors against BUILD.
+# Usage: tests/root/run.sh [BUILD] [test_procs.py options, e.g. --only storm]
+# Prints "PASS|FAIL|SKIP root/SENSOR/NAME" lines; exits non-zero if any test failed.
+set -u
+BUILD=${1:-build}
+shift || true
+here=$(cd "$(dirname "$0")" && pwd)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP root/all: needs root"
+	exit 0
+fi
+for f in "$BUILD/foothold" "$BUILD/tests/fh-probe"; do
+	if [ ! -x "$f" ]; then
+		echo "FAIL root/all: $f is missing; build first (make)" >&2
+		echo "FAIL root/all: $f missing"
+		exit 1
+	fi
+done
+# libbpf needs neither, but a bare container may lack them; mounting is harmless.
+mountpoint -q /sys/fs/bpf 2>/dev/null || mount -t bpf bpf /sys/fs/bpf 2>/dev/null || true
+mountpoint -q /sys/kernel/tracing 2>/dev/null ||
+	mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || true
+
+exec python3 "$here/test_procs.py" "$BUILD" --sensor bpf --sensor procconn "$@"
