@@ -1,5 +1,6 @@
 /* clock.c - CLOCK_BOOTTIME, the kernel's process clock, and its conversion to wall-clock time. */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "common/common.h"
@@ -37,13 +38,27 @@ uint64_t fh_boot_to_wall_ns(uint64_t boot_ns)
 
 void fh_format_rfc3339(char out[32], uint64_t wall_ns)
 {
+	/* The date and time to the second change once a second: format them once. */
+	static time_t cached_sec = (time_t)-1;
+	static char cached[24];
+	static size_t cached_len;
 	time_t sec = (time_t)(wall_ns / 1000000000ull);
-	struct tm tm;
+	unsigned usec = (unsigned)((wall_ns % 1000000000ull) / 1000);
 
-	size_t n;
+	if (sec != cached_sec) {
+		struct tm tm;
 
-	gmtime_r(&sec, &tm);
-	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 32 - n, ".%06uZ",
-		 (unsigned)((wall_ns % 1000000000ull) / 1000) % 1000000u);
+		gmtime_r(&sec, &tm);
+		cached_len = strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
+		cached_sec = sec;
+	}
+	memcpy(out, cached, cached_len);
+	/* ".uuuuuuZ" without printf: this runs twice per event. */
+	out[cached_len] = '.';
+	for (int i = 6; i >= 1; i--) {
+		out[cached_len + (size_t)i] = (char)('0' + usec % 10);
+		usec /= 10;
+	}
+	out[cached_len + 7] = 'Z';
+	out[cached_len + 8] = '\0';
 }

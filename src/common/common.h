@@ -67,6 +67,13 @@ size_t fh_utf8_sanitize(struct fh_buf *out, const void *s, size_t len);
  */
 void fh_term_escape(struct fh_buf *out, const void *s, size_t len);
 
+/*
+ * Appends s as the contents of a JSON string (no quotes): invalid UTF-8 becomes U+FFFD,
+ * '"' and '\\' are escaped, control characters (C0, DEL) become \n, \t, \r or \u00XX.
+ * Returns the number of U+FFFD replacements. RFC 8259 section 7.
+ */
+size_t fh_json_escape(struct fh_buf *out, const void *s, size_t len);
+
 /* Appends the standard base64 encoding (RFC 4648, padded) of len bytes. */
 void fh_base64(struct fh_buf *out, const void *data, size_t len);
 

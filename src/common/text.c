@@ -201,6 +201,63 @@ void fh_term_escape(struct fh_buf *out, const void *s, size_t len)
 	}
 }
 
+size_t fh_json_escape(struct fh_buf *out, const void *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = s;
+	size_t i = 0, run = 0, n, bad = 1, replaced = 0;
+	char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+
+	/* Safe bytes are copied in runs; only what needs escaping is handled one by one. */
+	while (i < len) {
+		unsigned char c = p[i];
+
+		if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			n = utf8_seq_bad(p + i, len - i, &bad);
+			if (n) {
+				i += n;
+				continue;
+			}
+		}
+		fh_buf_append(out, p + run, i - run);
+		if (c >= 0x80) {
+			fh_buf_append(out, "\xEF\xBF\xBD", 3);
+			replaced++;
+			i += bad;
+		} else {
+			switch (c) {
+			case '"':
+				fh_buf_append(out, "\\\"", 2);
+				break;
+			case '\\':
+				fh_buf_append(out, "\\\\", 2);
+				break;
+			case '\n':
+				fh_buf_append(out, "\\n", 2);
+				break;
+			case '\t':
+				fh_buf_append(out, "\\t", 2);
+				break;
+			case '\r':
+				fh_buf_append(out, "\\r", 2);
+				break;
+			default:
+				esc[4] = hex[c >> 4];
+				esc[5] = hex[c & 15];
+				fh_buf_append(out, esc, 6);
+			}
+			i++;
+		}
+		run = i;
+	}
+	fh_buf_append(out, p + run, i - run);
+	return replaced;
+}
+
 void fh_base64(struct fh_buf *out, const void *data, size_t len)
 {
 	size_t need = 4 * ((len + 2) / 3);

@@ -6,8 +6,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "out/out.h"
 
 static const char *const incomplete_names[] = {
@@ -37,73 +35,139 @@ void fh_out_entity_id(struct fh_buf *out, const char *boot_id, uint32_t pid, uin
 	fh_buf_printf(out, "%s-%u-%llu", n ? id : "0", pid, (unsigned long long)start_ns);
 }
 
-/* A JSON string of untrusted bytes, made valid UTF-8; *replaced counts substitutions. */
-static json_t *safe_string(const void *s, size_t len, size_t *replaced)
-{
-	struct fh_buf b = { 0 };
-	json_t *j;
+/*
+ * A streaming JSON writer over fh_buf: it writes the line directly, handles commas and
+ * nesting, and escapes every string through fh_json_escape(). jansson builds a tree of
+ * allocated nodes per event and then serialises it; on an exec storm that was most of
+ * foothold's CPU (bench/README.md), so the hot path writes directly and the tests parse
+ * every line back with jansson.
+ */
+#define JW_DEPTH 8
 
-	*replaced += fh_utf8_sanitize(&b, s, len);
-	j = b.oom ? NULL : json_stringn(b.data ? b.data : "", b.len);
-	fh_buf_free(&b);
-	return j;
+struct jw {
+	struct fh_buf *b;
+	int depth;
+	bool first[JW_DEPTH];
+	size_t replaced; /* U+FFFD substitutions in the last jw_str() */
+};
+
+static void jw_sep(struct jw *w)
+{
+	if (!w->first[w->depth])
+		fh_buf_append(w->b, ",", 1);
+	w->first[w->depth] = false;
 }
 
-static json_t *b64_string(const void *s, size_t len)
+/* Writes ,"key": (key is a trusted literal). NULL key: an array element. */
+static void jw_key(struct jw *w, const char *key)
 {
-	struct fh_buf b = { 0 };
-	json_t *j;
-
-	fh_base64(&b, s, len);
-	j = b.oom ? NULL : json_stringn(b.data ? b.data : "", b.len);
-	fh_buf_free(&b);
-	return j;
+	jw_sep(w);
+	if (!key)
+		return;
+	fh_buf_append(w->b, "\"", 1);
+	fh_buf_append(w->b, key, strlen(key));
+	fh_buf_append(w->b, "\":", 2);
 }
 
-static json_t *time_string(uint64_t boot_ns, int64_t offset)
+static void jw_open(struct jw *w, const char *key, char bracket)
+{
+	jw_key(w, key);
+	fh_buf_append(w->b, &bracket, 1);
+	if (w->depth + 1 < JW_DEPTH)
+		w->depth++;
+	w->first[w->depth] = true;
+}
+
+static void jw_close(struct jw *w, char bracket)
+{
+	fh_buf_append(w->b, &bracket, 1);
+	if (w->depth > 0)
+		w->depth--;
+}
+
+/* An untrusted string, made valid UTF-8; w->replaced says how many bytes were not. */
+static void jw_str(struct jw *w, const char *key, const void *s, size_t len)
+{
+	jw_key(w, key);
+	fh_buf_append(w->b, "\"", 1);
+	w->replaced = fh_json_escape(w->b, s, len);
+	fh_buf_append(w->b, "\"", 1);
+}
+
+/* A trusted literal string value (no escaping needed). */
+static void jw_lit(struct jw *w, const char *key, const char *lit)
+{
+	jw_key(w, key);
+	fh_buf_append(w->b, "\"", 1);
+	fh_buf_append(w->b, lit, strlen(lit));
+	fh_buf_append(w->b, "\"", 1);
+}
+
+static void jw_int(struct jw *w, const char *key, long long v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof(num), "%lld", v);
+
+	jw_key(w, key);
+	fh_buf_append(w->b, num, (size_t)n);
+}
+
+/* A uid as ECS wants it: a keyword, so a string. */
+static void jw_uid(struct jw *w, const char *key, uint32_t uid)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%u", uid);
+	jw_lit(w, key, num);
+}
+
+static void jw_time(struct jw *w, const char *key, uint64_t boot_ns, int64_t offset)
 {
 	char ts[32];
 
 	fh_format_rfc3339(ts, (uint64_t)((int64_t)boot_ns + offset));
-	return json_string(ts);
+	jw_lit(w, key, ts);
 }
 
-static json_t *entity_id(const char *boot_id, uint32_t pid, uint64_t start_ns)
+static void jw_b64(struct jw *w, const char *key, const void *s, size_t len)
 {
-	struct fh_buf b = { 0 };
-	json_t *j;
-
-	fh_out_entity_id(&b, boot_id, pid, start_ns);
-	j = b.oom ? NULL : json_string(b.data);
-	fh_buf_free(&b);
-	return j;
+	jw_key(w, key);
+	fh_buf_append(w->b, "\"", 1);
+	fh_base64(w->b, s, len);
+	fh_buf_append(w->b, "\"", 1);
 }
 
-static json_t *uid_string(uint32_t uid)
+static void jw_entity_id(struct jw *w, const char *key, const char *boot_id, uint32_t pid,
+			 uint64_t start_ns)
 {
-	char s[16];
-
-	snprintf(s, sizeof(s), "%u", uid);
-	return json_string(s);
+	jw_key(w, key);
+	fh_buf_append(w->b, "\"", 1);
+	fh_out_entity_id(w->b, boot_id, pid, start_ns);
+	fh_buf_append(w->b, "\"", 1);
 }
 
-/* Splits a NUL-separated argv blob into a JSON array; the last NUL is a terminator. */
-static json_t *args_array(const uint8_t *argv, size_t len, size_t *replaced)
+/*
+ * Writes a NUL-separated argv blob as a JSON array; the last NUL is a terminator. Returns
+ * the argument count; *replaced counts U+FFFD substitutions.
+ */
+static size_t jw_args(struct jw *w, const char *key, const uint8_t *argv, size_t len,
+		      size_t *replaced)
 {
-	json_t *arr = json_array();
-	size_t start = 0;
+	size_t start = 0, count = 0;
 
-	if (!arr)
-		return NULL;
+	jw_open(w, key, '[');
 	for (size_t i = 0; i <= len; i++) {
 		if (i < len && argv[i] != '\0')
 			continue;
 		if (i == len && start == len)
 			break; /* the blob ended with its terminating NUL */
-		json_array_append_new(arr, safe_string(argv + start, i - start, replaced));
+		jw_str(w, NULL, argv + start, i - start);
+		*replaced += w->replaced;
+		count++;
 		start = i + 1;
 	}
-	return arr;
+	jw_close(w, ']');
+	return count;
 }
 
 /* The image to print: the table entry's, else the event's own (exec without a table). */
@@ -138,16 +202,72 @@ static void pick_image(const struct fh_out_proc *o, struct image *im)
 		im->comm = o->proc->comm;
 }
 
-static json_t *event_object(const struct fh_event *ev)
+static void write_event(struct jw *w, const struct fh_event *ev)
 {
-	const char *type = ev->type == FH_EV_EXEC   ? "start"
-			   : ev->type == FH_EV_FORK ? "start"
-			   : ev->type == FH_EV_EXIT ? "end"
-						    : "change";
+	jw_open(w, "event", '{');
+	jw_lit(w, "kind", "event");
+	jw_open(w, "category", '[');
+	jw_lit(w, NULL, "process");
+	jw_close(w, ']');
+	jw_open(w, "type", '[');
+	jw_lit(w, NULL,
+	       ev->type == FH_EV_EXIT  ? "end"
+	       : ev->type == FH_EV_UID ? "change"
+				       : "start");
+	jw_close(w, ']');
+	jw_lit(w, "action", fh_ev_type_name(ev->type));
+	jw_lit(w, "dataset", "foothold.process");
+	jw_lit(w, "module", "foothold");
+	jw_close(w, '}');
+}
 
-	return json_pack("{s:s, s:[s], s:[s], s:s, s:s, s:s}", "kind", "event", "category",
-			 "process", "type", type, "action", fh_ev_type_name(ev->type), "dataset",
-			 "foothold.process", "module", "foothold");
+static void write_foothold(struct jw *w, const struct fh_out_proc *o, const struct image *im,
+			   const size_t repl[3])
+{
+	const struct fh_event *ev = o->ev;
+	const struct fh_proc *p = o->proc;
+	bool no_image = ev->type != FH_EV_EXEC && p && (p->flags & FH_PROC_NO_IMAGE);
+	int st = (int)ev->status;
+
+	jw_open(w, "foothold", '{');
+	jw_lit(w, "source",
+	       ev->source == FH_SRC_BPF	       ? "bpf"
+	       : ev->source == FH_SRC_PROCCONN ? "procconn"
+					       : "seed");
+	if (ev->incomplete || no_image) {
+		jw_open(w, "incomplete", '[');
+		for (uint32_t bit = 1; bit && bit <= FH_INC_NO_MM; bit <<= 1)
+			if (ev->incomplete & bit)
+				jw_lit(w, NULL, fh_out_incomplete_name(bit));
+		if (no_image)
+			jw_lit(w, NULL, "no_image");
+		jw_close(w, ']');
+	}
+	if (ev->type == FH_EV_EXIT && WIFSIGNALED(st))
+		jw_int(w, "signal", WTERMSIG(st));
+	if (ev->type == FH_EV_EXEC) {
+		if (ev->argv_full > ev->argv_len)
+			jw_int(w, "args_bytes", (long long)ev->argv_full);
+		if (ev->loginuid != (uint32_t)-1 || ev->sessionid != (uint32_t)-1) {
+			jw_open(w, "audit", '{');
+			jw_int(w, "loginuid", ev->loginuid);
+			jw_int(w, "sessionid", ev->sessionid);
+			jw_close(w, '}');
+		}
+		if (ev->cgroup_id)
+			jw_int(w, "cgroup_id", (long long)ev->cgroup_id);
+	}
+	if (repl[0] || repl[1] || repl[2]) {
+		jw_open(w, "raw", '{');
+		if (repl[0])
+			jw_b64(w, "executable", im->exe, im->exe_len);
+		if (repl[1])
+			jw_b64(w, "args", im->args, im->args_len);
+		if (repl[2])
+			jw_b64(w, "name", im->comm, strlen(im->comm));
+		jw_close(w, '}');
+	}
+	jw_close(w, '}');
 }
 
 int fh_out_proc_json(struct fh_buf *out, const struct fh_out_proc *o)
@@ -155,127 +275,74 @@ int fh_out_proc_json(struct fh_buf *out, const struct fh_out_proc *o)
 	const struct fh_event *ev = o->ev;
 	const struct fh_proc *p = o->proc;
 	uint64_t start = p ? p->start_ns : ev->start_ns;
-	size_t exe_repl = 0, args_repl = 0, comm_repl = 0;
-	json_t *root, *proc, *parent, *fh, *inc, *raw;
+	uint32_t uid = ev->uid != (uint32_t)-1 ? ev->uid : p ? p->uid : ev->uid;
+	size_t repl[3] = { 0 }; /* substitutions in executable, args, name */
+	struct jw w = { .b = out };
 	struct image im;
-	char *line;
-	int err = -ENOMEM;
+	int st = (int)ev->status;
 
 	pick_image(o, &im);
-	root = json_object();
-	proc = json_object();
-	fh = json_object();
-	inc = json_array();
-	raw = json_object();
-	if (!root || !proc || !fh || !inc || !raw)
-		goto out_free;
+	w.first[0] = true;
+	jw_open(&w, NULL, '{');
+	jw_time(&w, "@timestamp", ev->ktime_ns, o->wall_offset_ns);
+	write_event(&w, ev);
+	if (o->boot_id) {
+		jw_open(&w, "host", '{');
+		jw_open(&w, "boot", '{');
+		jw_lit(&w, "id", o->boot_id);
+		jw_close(&w, '}');
+		jw_close(&w, '}');
+	}
+	if (uid != (uint32_t)-1) {
+		jw_open(&w, "user", '{');
+		jw_uid(&w, "id", uid);
+		jw_close(&w, '}');
+	}
 
-	json_object_set_new(root, "@timestamp", time_string(ev->ktime_ns, o->wall_offset_ns));
-	json_object_set_new(root, "event", event_object(ev));
-	if (o->boot_id)
-		json_object_set_new(root, "host", json_pack("{s:{s:s}}", "boot", "id", o->boot_id));
-
-	json_object_set_new(proc, "pid", json_integer(ev->pid));
-	json_object_set_new(proc, "entity_id", entity_id(o->boot_id, ev->pid, start));
+	jw_open(&w, "process", '{');
+	jw_int(&w, "pid", ev->pid);
+	jw_entity_id(&w, "entity_id", o->boot_id, ev->pid, start);
 	if (start)
-		json_object_set_new(proc, "start", time_string(start, o->wall_offset_ns));
-	if (im.comm && im.comm[0])
-		json_object_set_new(proc, "name",
-				    safe_string(im.comm, strlen(im.comm), &comm_repl));
-	if (im.exe)
-		json_object_set_new(proc, "executable", safe_string(im.exe, im.exe_len, &exe_repl));
+		jw_time(&w, "start", start, o->wall_offset_ns);
+	if (im.comm && im.comm[0]) {
+		jw_str(&w, "name", im.comm, strlen(im.comm));
+		repl[2] = w.replaced;
+	}
+	if (im.exe) {
+		jw_str(&w, "executable", im.exe, im.exe_len);
+		repl[0] = w.replaced;
+	}
 	if (im.args) {
-		json_t *args = args_array(im.args, im.args_len, &args_repl);
+		size_t n = jw_args(&w, "args", im.args, im.args_len, &repl[1]);
 
-		json_object_set_new(proc, "args_count",
-				    json_integer((json_int_t)json_array_size(args)));
-		json_object_set_new(proc, "args", args);
+		jw_int(&w, "args_count", (long long)n);
 	}
-	if (ev->type == FH_EV_EXIT) {
-		int st = (int)ev->status;
-
-		if (WIFSIGNALED(st)) {
-			json_object_set_new(proc, "exit_code", json_integer(128 + WTERMSIG(st)));
-			json_object_set_new(fh, "signal", json_integer(WTERMSIG(st)));
-		} else {
-			json_object_set_new(proc, "exit_code", json_integer(WEXITSTATUS(st)));
-		}
-	}
-
-	parent = json_object();
-	json_object_set_new(parent, "pid", json_integer(ev->ppid || !p ? ev->ppid : p->ppid));
+	if (ev->type == FH_EV_EXIT)
+		jw_int(&w, "exit_code", WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st));
+	jw_open(&w, "parent", '{');
+	jw_int(&w, "pid", ev->ppid || !p ? ev->ppid : p->ppid);
 	if (o->parent) {
-		json_object_set_new(parent, "entity_id",
-				    entity_id(o->boot_id, o->parent->pid, o->parent->start_ns));
-		if (o->parent->exe) {
-			size_t r = 0;
-
-			json_object_set_new(
-			    parent, "executable",
-			    safe_string(o->parent->exe, strlen(o->parent->exe), &r));
-		}
+		jw_entity_id(&w, "entity_id", o->boot_id, o->parent->pid, o->parent->start_ns);
+		if (o->parent->exe)
+			jw_str(&w, "executable", o->parent->exe, strlen(o->parent->exe));
 	}
-	json_object_set_new(proc, "parent", parent);
-
+	jw_close(&w, '}');
 	if (ev->uid != (uint32_t)-1) {
-		json_object_set_new(proc, "real_user",
-				    json_pack("{s:o}", "id", uid_string(ev->uid)));
-		json_object_set_new(root, "user", json_pack("{s:o}", "id", uid_string(ev->uid)));
-	} else if (p) {
-		json_object_set_new(root, "user", json_pack("{s:o}", "id", uid_string(p->uid)));
+		jw_open(&w, "real_user", '{');
+		jw_uid(&w, "id", ev->uid);
+		jw_close(&w, '}');
 	}
-	if (ev->type == FH_EV_EXEC && ev->euid != (uint32_t)-1)
-		json_object_set_new(proc, "user", json_pack("{s:o}", "id", uid_string(ev->euid)));
-	json_object_set_new(root, "process", proc);
+	if (ev->type == FH_EV_EXEC && ev->euid != (uint32_t)-1) {
+		jw_open(&w, "user", '{');
+		jw_uid(&w, "id", ev->euid);
+		jw_close(&w, '}');
+	}
+	jw_close(&w, '}');
 
-	/* foothold's own fields. */
-	json_object_set_new(fh, "source",
-			    json_string(ev->source == FH_SRC_BPF	? "bpf"
-					: ev->source == FH_SRC_PROCCONN ? "procconn"
-									: "seed"));
-	for (uint32_t bit = 1; bit && bit <= FH_INC_NO_MM; bit <<= 1)
-		if (ev->incomplete & bit)
-			json_array_append_new(inc, json_string(fh_out_incomplete_name(bit)));
-	if (ev->type != FH_EV_EXEC && p && (p->flags & FH_PROC_NO_IMAGE))
-		json_array_append_new(inc, json_string("no_image"));
-	if (json_array_size(inc))
-		json_object_set_new(fh, "incomplete", json_incref(inc));
-	if (ev->type == FH_EV_EXEC) {
-		if (ev->argv_full > ev->argv_len)
-			json_object_set_new(fh, "args_bytes",
-					    json_integer((json_int_t)ev->argv_full));
-		if (ev->loginuid != (uint32_t)-1 || ev->sessionid != (uint32_t)-1)
-			json_object_set_new(fh, "audit",
-					    json_pack("{s:I, s:I}", "loginuid",
-						      (json_int_t)ev->loginuid, "sessionid",
-						      (json_int_t)ev->sessionid));
-		if (ev->cgroup_id)
-			json_object_set_new(fh, "cgroup_id",
-					    json_integer((json_int_t)ev->cgroup_id));
-	}
-	if (exe_repl)
-		json_object_set_new(raw, "executable", b64_string(im.exe, im.exe_len));
-	if (args_repl)
-		json_object_set_new(raw, "args", b64_string(im.args, im.args_len));
-	if (comm_repl)
-		json_object_set_new(raw, "name", b64_string(im.comm, strlen(im.comm)));
-	if (json_object_size(raw))
-		json_object_set_new(fh, "raw", json_incref(raw));
-	json_object_set_new(root, "foothold", json_incref(fh));
-
-	line = json_dumps(root, JSON_COMPACT);
-	if (line) {
-		fh_buf_append(out, line, strlen(line));
-		fh_buf_append(out, "\n", 1);
-		free(line);
-		err = out->oom ? -ENOMEM : 0;
-	}
-out_free:
-	json_decref(raw);
-	json_decref(inc);
-	json_decref(fh);
-	json_decref(root);
-	return err;
+	write_foothold(&w, o, &im, repl);
+	jw_close(&w, '}');
+	fh_buf_append(out, "\n", 1);
+	return out->oom ? -ENOMEM : 0;
 }
 
 void fh_out_proc_text_header(struct fh_buf *out)

@@ -4,7 +4,10 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "common/common.h"
 
@@ -105,12 +108,77 @@ static void test_rfc3339(void **state)
 	assert_string_equal(ts, "1970-01-01T00:00:00.000000Z");
 }
 
+/* Escaped bytes, parsed back by jansson, equal the U+FFFD-repaired input exactly. */
+static void check_json_roundtrip(const void *in, size_t len)
+{
+	struct fh_buf esc = { 0 }, want = { 0 };
+	json_error_t err;
+	size_t r1, r2;
+	json_t *j;
+
+	fh_buf_append(&esc, "\"", 1);
+	r1 = fh_json_escape(&esc, in, len);
+	fh_buf_append(&esc, "\"", 1);
+	r2 = fh_utf8_sanitize(&want, in, len);
+	assert_int_equal(r1, r2);
+	/* No raw control byte survives. */
+	for (size_t i = 0; i < esc.len; i++)
+		assert_true((unsigned char)esc.data[i] >= 0x20);
+	j = json_loadb(esc.data, esc.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+	assert_non_null(j);
+	assert_int_equal(json_string_length(j), want.len);
+	assert_memory_equal(json_string_value(j), want.data ? want.data : "", want.len);
+	json_decref(j);
+	fh_buf_free(&esc);
+	fh_buf_free(&want);
+}
+
+static void test_json_escape(void **state)
+{
+	static const char *cases[] = { "",
+				       "plain",
+				       "q\"b\\s",
+				       "\n\t\r\b\f\x01\x1f\x7f",
+				       "caf\xc3\xa9",
+				       "\xff\xfe",
+				       "\xe2\x82",
+				       "\xed\xa0\x80x",
+				       "\xc2\x9b[31m",
+				       "\xf0\x9f\x98\x80" };
+	unsigned char buf[64];
+	struct fh_buf b = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_json_roundtrip(cases[i], strlen(cases[i]));
+	check_json_roundtrip("a\0b", 3);
+	fh_json_escape(&b, "\"\\\n\x01", 4);
+	assert_string_equal(b.data, "\\\"\\\\\\n\\u0001");
+	fh_buf_free(&b);
+	/* Pseudo-random bytes, biased towards the interesting ranges. */
+	srand(42);
+	for (int n = 0; n < 20000; n++) {
+		size_t len = (size_t)(rand() % (int)sizeof(buf));
+
+		for (size_t i = 0; i < len; i++) {
+			int r = rand() % 4;
+
+			buf[i] = (unsigned char)(r == 0	  ? rand() % 0x20
+						 : r == 1 ? 0x80 + rand() % 0x80
+						 : r == 2 ? 0xc0 + rand() % 0x40
+							  : rand() % 0x100);
+		}
+		check_json_roundtrip(buf, len);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_utf8_valid),  cmocka_unit_test(test_utf8_sanitize),
-		cmocka_unit_test(test_term_escape), cmocka_unit_test(test_base64),
-		cmocka_unit_test(test_buf_printf),  cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test(test_json_escape),   cmocka_unit_test(test_utf8_valid),
+		cmocka_unit_test(test_utf8_sanitize), cmocka_unit_test(test_term_escape),
+		cmocka_unit_test(test_base64),	      cmocka_unit_test(test_buf_printf),
+		cmocka_unit_test(test_rfc3339),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
