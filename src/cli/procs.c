@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -22,6 +23,13 @@
 
 enum sensor_choice { SENSOR_AUTO, SENSOR_BPF, SENSOR_PROCCONN };
 
+/*
+ * The reader runs at a raised priority, as auditd does (priority_boost): when the CPUs
+ * are oversubscribed, a starved reader lets the ring fill and events are lost, while the
+ * reader itself needs little CPU (bench/README.md).
+ */
+#define DEFAULT_NICE (-10)
+
 struct procs_opts {
 	bool json, exec_only, seed;
 	bool filter_uid;
@@ -31,6 +39,7 @@ struct procs_opts {
 	struct fh_bpfmon_opts bpf;
 	struct fh_ptable_limits table;
 	uint32_t tick_ms;
+	int nice;
 };
 
 struct procs {
@@ -64,12 +73,15 @@ static void usage(FILE *f)
 		"  --argv-max N        argv bytes reported per exec, up to %u (default %u)\n"
 		"  --ring-size N       ring buffer bytes, a power of two (default %u)\n"
 		"  --table-max N       process table entries (default %u)\n"
+		"  --table-bytes N     bytes of paths and argv the table holds (default %u)\n"
 		"  --grace SECONDS     keep exited processes findable this long (default %llu)\n"
 		"  --no-seed           do not read existing processes from /proc at start\n"
+		"  --nice N            scheduling priority, -20..19 (default %d): a reader that\n"
+		"                      is starved of CPU loses events\n"
 		"  -h, --help          this text\n",
 		FH_CHUNK_DATA_MIN, FH_CHUNK_DATA_MAX, FH_CHUNK_DATA_DEFAULT, FH_ARGV_MAX_LIMIT,
 		FH_ARGV_MAX_DEFAULT, FH_BPFMON_DEFAULT_RING, FH_PTABLE_DEFAULT_ENTRIES,
-		FH_PTABLE_DEFAULT_GRACE / 1000000000ull);
+		FH_PTABLE_DEFAULT_BYTES, FH_PTABLE_DEFAULT_GRACE / 1000000000ull, DEFAULT_NICE);
 }
 
 /* Parses an unsigned decimal option value in [min, max]; names the option on error. */
@@ -103,7 +115,9 @@ static int parse_opts(int argc, char **argv, struct procs_opts *o)
 		O_TMAX,
 		O_GRACE,
 		O_NOSEED,
-		O_JSON
+		O_JSON,
+		O_TBYTES,
+		O_NICE
 	};
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, O_JSON },
@@ -116,6 +130,8 @@ static int parse_opts(int argc, char **argv, struct procs_opts *o)
 		{ "argv-max", required_argument, NULL, O_ARGV },
 		{ "ring-size", required_argument, NULL, O_RING },
 		{ "table-max", required_argument, NULL, O_TMAX },
+		{ "table-bytes", required_argument, NULL, O_TBYTES },
+		{ "nice", required_argument, NULL, O_NICE },
 		{ "grace", required_argument, NULL, O_GRACE },
 		{ "no-seed", no_argument, NULL, O_NOSEED },
 		{ "help", no_argument, NULL, 'h' },
@@ -126,13 +142,16 @@ static int parse_opts(int argc, char **argv, struct procs_opts *o)
 
 	o->seed = true;
 	o->tick_ms = 100;
+	o->nice = DEFAULT_NICE;
 	o->bpf.chunk_size = FH_CHUNK_DATA_DEFAULT;
 	o->bpf.argv_max = FH_ARGV_MAX_DEFAULT;
 	o->bpf.ring_bytes = FH_BPFMON_DEFAULT_RING;
 	o->bpf.reasm = (struct fh_reasm_limits){ FH_REASM_DEFAULT_PENDING, FH_REASM_DEFAULT_BYTES,
 						 FH_REASM_DEFAULT_EXPIRE };
-	o->table = (struct fh_ptable_limits){ FH_PTABLE_DEFAULT_ENTRIES, FH_PTABLE_DEFAULT_GRACE,
-					      fh_proc_tick_ns() };
+	o->table = (struct fh_ptable_limits){ .max_entries = FH_PTABLE_DEFAULT_ENTRIES,
+					      .max_bytes = FH_PTABLE_DEFAULT_BYTES,
+					      .grace_ns = FH_PTABLE_DEFAULT_GRACE,
+					      .tick_ns = fh_proc_tick_ns() };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -194,6 +213,18 @@ static int parse_opts(int argc, char **argv, struct procs_opts *o)
 			if (parse_u64("--table-max", optarg, 16, 1u << 24, &v))
 				return -EINVAL;
 			o->table.max_entries = (size_t)v;
+			break;
+		case O_TBYTES:
+			if (parse_u64("--table-bytes", optarg, 1u << 16, 1ull << 34, &v))
+				return -EINVAL;
+			o->table.max_bytes = (size_t)v;
+			break;
+		case O_NICE:
+			/* parse_u64 takes no sign: offset the range by 20. */
+			if (optarg[0] == '-' ? parse_u64("--nice", optarg + 1, 0, 20, &v)
+					     : parse_u64("--nice", optarg, 0, 19, &v))
+				return -EINVAL;
+			o->nice = optarg[0] == '-' ? -(int)v : (int)v;
 			break;
 		case O_GRACE:
 			if (parse_u64("--grace", optarg, 0, 86400, &v))
@@ -393,6 +424,8 @@ int fh_cmd_procs(int argc, char **argv)
 		       "connector); run it as root");
 		return 1;
 	}
+	if (s.o.nice && setpriority(PRIO_PROCESS, 0, s.o.nice) != 0)
+		fh_log_errno(errno, "procs: setting priority %d", s.o.nice);
 	read_boot_id(s.boot_id, sizeof(s.boot_id));
 	s.table = fh_ptable_new(&s.o.table);
 	if (!s.table) {

@@ -312,7 +312,8 @@ int fh_out_proc_json(struct fh_buf *out, const struct fh_out_proc *o)
 		jw_str(&w, "executable", im.exe, im.exe_len);
 		repl[0] = w.replaced;
 	}
-	if (im.args) {
+	/* An exit names the image but does not repeat argv: join on process.entity_id. */
+	if (im.args && ev->type != FH_EV_EXIT) {
 		size_t n = jw_args(&w, "args", im.args, im.args_len, &repl[1]);
 
 		jw_int(&w, "args_count", (long long)n);

@@ -24,11 +24,13 @@
  *  - A fork creates the child with its parent's image (exe, argv, comm), so a child that
  *    never execs is attributed to what it really runs. An exec replaces the image.
  *  - An exit marks the entry exited; it stays findable for grace_ns, then is dropped.
- *  - Memory is bounded by max_entries. When full, the oldest exited entry is evicted
- *    first; only when none has exited is the oldest live entry evicted. Both are counted.
+ *  - Memory is bounded by max_entries and by max_bytes, the bytes of paths and argv (a
+ *    process chooses both, up to 4 KiB and 256 KiB). When either is exceeded, the oldest
+ *    exited entry is evicted first; only when none has exited is the oldest live entry
+ *    evicted. Both are counted.
  *  - Executable paths are interned (shared, reference-counted) and argv blobs are shared
- *    between a parent and the children forked from it until they exec, so 100k entries
- *    fit in a few MiB.
+ *    between a parent and the children forked from it until they exec. An entry costs
+ *    about 120 bytes plus its argv: 100k short-argv entries take about 17 MiB.
  *
  * Rejected
  *  - Keying by pid alone: a recycled pid would inherit its predecessor's identity, the
@@ -69,11 +71,13 @@ struct fh_proc {
 
 struct fh_ptable_limits {
 	size_t max_entries; /* live + exited entries held at once */
+	size_t max_bytes;   /* bytes of executable paths and argv held (0: the default) */
 	uint64_t grace_ns;  /* how long an exited process stays findable */
 	uint64_t tick_ns;   /* the /proc clock tick (1e9 / sysconf(_SC_CLK_TCK)) */
 };
 
 #define FH_PTABLE_DEFAULT_ENTRIES 131072
+#define FH_PTABLE_DEFAULT_BYTES	  (32u << 20)
 #define FH_PTABLE_DEFAULT_GRACE	  (60ull * 1000 * 1000 * 1000)
 #define FH_PTABLE_DEFAULT_TICK	  (10ull * 1000 * 1000)
 

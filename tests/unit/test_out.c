@@ -131,7 +131,12 @@ static void test_invalid_utf8_raw(void **state)
 static void test_incomplete_and_exit(void **state)
 {
 	struct fh_event ev = exec_event("/bin/x", "x", 1);
-	struct fh_proc proc = { .pid = 4242, .start_ns = 3990000000ull, .uid = 5, .exe = "/bin/x" };
+	struct fh_proc proc = { .pid = 4242,
+				.start_ns = 3990000000ull,
+				.uid = 5,
+				.exe = "/bin/x",
+				.args = (const uint8_t *)"x",
+				.args_len = 2 };
 	struct fh_out_proc o = { .ev = &ev, .proc = &proc, .boot_id = BOOT_ID };
 	json_t *j, *inc;
 
@@ -161,6 +166,8 @@ static void test_incomplete_and_exit(void **state)
 	    json_integer_value(json_object_get(json_object_get(j, "process"), "exit_code")), 137);
 	assert_int_equal(
 	    json_integer_value(json_object_get(json_object_get(j, "foothold"), "signal")), 9);
+	/* An exit names the executable but leaves argv to the exec event. */
+	assert_null(json_object_get(json_object_get(j, "process"), "args"));
 	/* The uid comes from the table when the event has none. */
 	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "user"), "id")),
 			    "5");

@@ -788,12 +788,48 @@ static void test_exec_gone_clears_image(void **state)
 	fh_ptable_free(t);
 }
 
+/* Paths and argv are bounded in bytes: long argv evicts the oldest exited entries first. */
+static void test_max_bytes(void **state)
+{
+	struct fh_ptable_limits lim = { .max_entries = 1000,
+					.max_bytes = 100 * 1024,
+					.grace_ns = 3600 * SEC,
+					.tick_ns = TICK };
+	struct fh_ptable *t = fh_ptable_new(&lim);
+	static uint8_t argv[10 * 1024];
+	struct fh_ptable_stats st;
+
+	(void)state;
+	memset(argv, 'a', sizeof(argv));
+	/* 5 live processes, then 20 that exit: 25 x 10 KiB of argv against a 100 KiB cap. */
+	for (uint32_t pid = 100; pid < 125; pid++) {
+		struct fh_event ev = ev_exec(pid, pid * SEC, 1, "/bin/x", argv, sizeof(argv));
+
+		assert_int_equal(fh_ptable_apply(t, &ev, pid * SEC), 0);
+		if (pid >= 105) {
+			ev = ev_exit(pid, pid * SEC, pid * SEC + 1, 0);
+			assert_int_equal(fh_ptable_apply(t, &ev, pid * SEC + 1), 0);
+		}
+	}
+	fh_ptable_get_stats(t, &st);
+	assert_true(st.bytes < 100 * 1024 + 64 * 1024); /* argv bounded; fixed costs aside */
+	assert_int_equal(st.evicted_live, 0);
+	assert_true(st.evicted_exited >= 15);
+	/* The live ones and the newest exited ones survive. */
+	for (uint32_t pid = 100; pid < 105; pid++)
+		assert_non_null(fh_ptable_lookup(t, pid, pid * SEC));
+	assert_non_null(fh_ptable_lookup(t, 124, 124 * SEC));
+	assert_null(fh_ptable_lookup(t, 105, 105 * SEC));
+	fh_ptable_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fork_inherits_image),
 		cmocka_unit_test(test_exec_replaces_image),
 		cmocka_unit_test(test_exec_gone_clears_image),
+		cmocka_unit_test(test_max_bytes),
 		cmocka_unit_test(test_pid_reuse_exit_missed),
 		cmocka_unit_test(test_pid_reuse_exit_seen),
 		cmocka_unit_test(test_grace_period),
