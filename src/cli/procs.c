@@ -219,13 +219,20 @@ static int parse_opts(int argc, char **argv, struct procs_opts *o)
 				return -EINVAL;
 			o->table.max_bytes = (size_t)v;
 			break;
-		case O_NICE:
-			/* parse_u64 takes no sign: offset the range by 20. */
-			if (optarg[0] == '-' ? parse_u64("--nice", optarg + 1, 0, 20, &v)
-					     : parse_u64("--nice", optarg, 0, 19, &v))
+		case O_NICE: {
+			char *end;
+			long n;
+
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || n < -20 || n > 19) {
+				fh_err("procs: --nice: '%s' is not a number from -20 to 19",
+				       optarg);
 				return -EINVAL;
-			o->nice = optarg[0] == '-' ? -(int)v : (int)v;
+			}
+			o->nice = (int)n;
 			break;
+		}
 		case O_GRACE:
 			if (parse_u64("--grace", optarg, 0, 86400, &v))
 				return -EINVAL;
