@@ -47,7 +47,7 @@ const volatile __u64 batch_bytes = 256 * 1024; /* batched: wake once this much i
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 * 1024 * 1024); /* resized by user space before load */
+	__uint(max_entries, 2 * 1024 * 1024); /* resized by user space before load */
 } events SEC(".maps");
 
 struct {
