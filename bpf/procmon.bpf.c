@@ -257,14 +257,19 @@ static long walk_step(__u32 i, void *ctx)
 static __always_inline __u32 build_path(struct scratch *s, struct file *file, __u16 *flags)
 {
 	struct vfsmount *vfsmnt = BPF_CORE_READ(file, f_path.mnt);
+	struct dentry *leaf = BPF_CORE_READ(file, f_path.dentry);
 	struct walk w = {
 		.s = s,
-		.dentry = BPF_CORE_READ(file, f_path.dentry),
+		.dentry = leaf,
 		.mnt = container_of(vfsmnt, struct mount, mnt),
 		.mnt_root = BPF_CORE_READ(vfsmnt, mnt_root),
 		.pos = FH_PATH_MAX,
 	};
 
+	/* An unlinked file keeps its last name: say that it no longer has it. A pseudo file
+	 * (memfd) is unhashed too, but it comes out as a bare name, not a path. */
+	if (!BPF_CORE_READ(leaf, d_hash.pprev) && leaf != BPF_CORE_READ(leaf, d_parent))
+		*flags |= FH_F_EXE_DELETED;
 	bpf_loop(WALK_STEPS, walk_step, &w, 0);
 	if (!w.done)
 		w.flags |= FH_F_PATH_TRUNC;

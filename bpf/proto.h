@@ -64,12 +64,13 @@ enum fh_rec_type {
 
 /* Header flags. */
 enum fh_rec_flags {
-	FH_F_LAST = 1 << 0,	  /* the last record of its event */
-	FH_F_ARGV_TRUNC = 1 << 1, /* argv was longer than the limit; the tail was not sent */
-	FH_F_PATH_TRUNC = 1 << 2, /* the path was longer than FH_PATH_MAX or deeper than walked */
-	FH_F_READ_FAIL = 1 << 3,  /* reading argv or the path from memory failed */
-	FH_F_LOSS = 1 << 4,	  /* an earlier record of this event did not fit the ring */
-	FH_F_NO_MM = 1 << 5,	  /* the process had no user memory (a kernel thread) */
+	FH_F_LAST = 1 << 0,	   /* the last record of its event */
+	FH_F_ARGV_TRUNC = 1 << 1,  /* argv was longer than the limit; the tail was not sent */
+	FH_F_PATH_TRUNC = 1 << 2,  /* the path was longer than FH_PATH_MAX or deeper than walked */
+	FH_F_READ_FAIL = 1 << 3,   /* reading argv or the path from memory failed */
+	FH_F_LOSS = 1 << 4,	   /* an earlier record of this event did not fit the ring */
+	FH_F_NO_MM = 1 << 5,	   /* the process had no user memory (a kernel thread) */
+	FH_F_EXE_DELETED = 1 << 6, /* the executable was unlinked before the exec (fexecve) */
 };
 
 /* The header every record starts with. Changing this? Bump FH_PROTO_VERSION. */

@@ -52,6 +52,8 @@ struct procs {
 	int64_t wall_offset;
 	uint64_t printed, out_errors;
 	bool out_broken;
+	uint64_t ticks;
+	uint64_t lost_seen[4]; /* loss counters at the last warning, see warn_losses() */
 };
 
 static void usage(FILE *f)
@@ -415,6 +417,41 @@ static void print_stats(struct procs *s)
 		(unsigned long long)t.misses, (unsigned long long)t.bytes);
 }
 
+/*
+ * Says on stderr, at most once a second, that events were lost since the last check: a
+ * live stream must not wait for its exit summary to admit a gap. Only real loss: a
+ * truncated argv or a process gone before /proc was read is flagged on its own event,
+ * and is normal enough that warning about it would be noise.
+ */
+static void warn_losses(struct procs *s)
+{
+	static const char *const what[] = { "records lost (ring buffer full)",
+					    "program runs skipped by the kernel",
+					    "reassembly losses (chunks, partial events)",
+					    "netlink overruns" };
+	struct fh_sensor_stats st;
+	uint64_t now[4];
+	struct fh_buf line = { 0 };
+
+	if (s->bpf)
+		fh_bpfmon_get_stats(s->bpf, &st);
+	else
+		fh_procconn_get_stats(s->pc, &st);
+	now[0] = st.kernel[FH_CNT_RB_FULL];
+	now[1] = st.recursion_misses;
+	now[2] = st.reasm.orphans + st.reasm.expired + st.reasm.evicted + st.reasm.chunks_lost;
+	now[3] = st.nl_overruns;
+	for (int i = 0; i < 4; i++) {
+		if (now[i] > s->lost_seen[i])
+			fh_buf_printf(&line, "%s%llu %s", line.len ? ", " : "",
+				      (unsigned long long)(now[i] - s->lost_seen[i]), what[i]);
+		s->lost_seen[i] = now[i];
+	}
+	if (line.len)
+		fh_warn("procs: in the last second: %s", line.data);
+	fh_buf_free(&line);
+}
+
 int fh_cmd_procs(int argc, char **argv)
 {
 	struct procs s = { 0 };
@@ -503,6 +540,8 @@ int fh_cmd_procs(int argc, char **argv)
 				if (s.bpf)
 					fh_bpfmon_tick(s.bpf, on_event, &s);
 				fh_ptable_expire(s.table, fh_boot_ns());
+				if (++s.ticks % (1000 / s.o.tick_ms) == 0)
+					warn_losses(&s);
 			} else if (drain(&s) < 0) {
 				fh_log_errno(errno, "procs: reading the sensor");
 			}

@@ -112,6 +112,12 @@ static void jw_int(struct jw *w, const char *key, long long v)
 	fh_buf_append(w->b, num, (size_t)n);
 }
 
+static void jw_true(struct jw *w, const char *key)
+{
+	jw_key(w, key);
+	fh_buf_append(w->b, "true", 4);
+}
+
 /* A uid as ECS wants it: a keyword, so a string. */
 static void jw_uid(struct jw *w, const char *key, uint32_t uid)
 {
@@ -246,6 +252,8 @@ static void write_foothold(struct jw *w, const struct fh_out_proc *o, const stru
 	if (ev->type == FH_EV_EXIT && WIFSIGNALED(st))
 		jw_int(w, "signal", WTERMSIG(st));
 	if (ev->type == FH_EV_EXEC) {
+		if (ev->exe_deleted)
+			jw_true(w, "executable_deleted");
 		if (ev->argv_full > ev->argv_len)
 			jw_int(w, "args_bytes", (long long)ev->argv_full);
 		if (ev->loginuid != (uint32_t)-1 || ev->sessionid != (uint32_t)-1) {

@@ -13,6 +13,9 @@
 #include "proto.h"
 #include "procmon.skel.h"
 
+_Static_assert(FH_CNT__MAX <= sizeof(((struct fh_sensor_stats *)0)->kernel) / sizeof(uint64_t),
+	       "fh_sensor_stats.kernel is too small for the BPF counters");
+
 struct fh_bpfmon {
 	struct procmon *skel;
 	struct ring_buffer *rb;
@@ -29,7 +32,7 @@ static bool libbpf_quiet;
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	bool debug = getenv("FOOTHOLD_BPF_DEBUG") != NULL;
-	char msg[512];
+	char msg[4096]; /* verifier log lines can be long */
 	const char *m = msg;
 	size_t n;
 
@@ -180,7 +183,7 @@ void fh_bpfmon_get_stats(struct fh_bpfmon *m, struct fh_sensor_stats *ret)
 	memset(ret, 0, sizeof(*ret));
 	ret->name = "bpf";
 	vals = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*vals)) : NULL;
-	for (__u32 k = 0; vals && k < FH_CNT__MAX && k < 16; k++) {
+	for (__u32 k = 0; vals && k < FH_CNT__MAX; k++) {
 		if (bpf_map_lookup_elem(fd, &k, vals))
 			continue;
 		for (int c = 0; c < ncpu; c++)

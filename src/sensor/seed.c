@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/types.h>
@@ -164,7 +165,18 @@ int fh_seed_one(const char *proc_root, uint32_t pid, enum fh_ev_source source, f
 
 	n = readlinkat(dfd, "exe", path, sizeof(path) - 1);
 	if (n > 0) {
+		static const char del[] = " (deleted)";
+		struct stat st;
+
 		path[n] = '\0';
+		/* The kernel appends " (deleted)" to an unlinked file's name: a file may also be
+		 * called that, so believe it only when the inode has no links left. */
+		if ((size_t)n > sizeof(del) - 1 && !strcmp(path + n - (sizeof(del) - 1), del) &&
+		    fstatat(dfd, "exe", &st, 0) == 0 && st.st_nlink == 0) {
+			n -= (ssize_t)(sizeof(del) - 1);
+			path[n] = '\0';
+			ev.exe_deleted = true;
+		}
 		ev.path = path;
 		ev.path_len = (size_t)n;
 	} else {

@@ -396,6 +396,7 @@ static void deliver_single(struct fh_reasm *r, const struct fh_rec *m, fh_event_
 	event_init(&ev);
 	ev.type = m->type == FH_REC_FORK ? FH_EV_FORK : FH_EV_EXIT;
 	ev.incomplete = map_flags(m->flags);
+	ev.exe_deleted = m->flags & FH_F_EXE_DELETED;
 	ev.event_id = m->event_id;
 	ev.ktime_ns = m->ktime_ns;
 	ev.pid = m->pid;
@@ -422,6 +423,7 @@ static void deliver_pend(struct fh_reasm *r, struct fh_pend *p, uint32_t extra, 
 	event_init(&ev);
 	ev.type = FH_EV_EXEC;
 	ev.incomplete = p->incomplete | extra | map_flags(p->flags);
+	ev.exe_deleted = p->flags & FH_F_EXE_DELETED;
 	ev.event_id = p->event_id;
 	if (lost) {
 		ev.incomplete |= FH_INC_LOST_CHUNKS;

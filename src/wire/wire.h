@@ -77,6 +77,7 @@ struct fh_event {
 	uint64_t start_ns;	  /* CLOCK_BOOTTIME ns the process started */
 	uint64_t parent_start_ns; /* 0 when unknown */
 	bool start_coarse;	  /* start times known only to a clock tick (/proc) */
+	bool exe_deleted;	  /* EXEC: the file had been unlinked when it was executed */
 
 	uint32_t uid, gid, euid, egid;
 	uint32_t loginuid, sessionid; /* (uint32_t)-1 when unset */

@@ -724,6 +724,31 @@ def t_storm(ctx, sensor):
         check(c.get(k) == 0, "chunks: %s %r" % (k, c.get(k)), res.err)
 
 
+def t_exec_deleted(ctx, sensor):
+    """fexecve of a file unlinked first: the last path, flagged executable_deleted."""
+    m = marker()
+    exe = ctx.copy(ctx.probe, "doomed-" + m[:8])
+    argv = [exe, "sleep", "200", m]
+    code = ("import os,sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.unlink(sys.argv[1]); "
+            "os.execve(fd, sys.argv[1:], {})")
+    with Monitor(ctx, sensor) as mon:
+        pid = ctx.run([sys.executable, "-c", code] + argv)[0]
+        res = mon.stop()
+    check(not os.path.exists(exe), "the file was not unlinked")
+    # python's own exec carries the marker too, as an argument: take the fexecve.
+    ex = only([e for e in res.execs(pid=pid, mark=m) if e["process"].get("name") != "python3"],
+              "fexecve with marker %s" % m)
+    check(ex["process"].get("executable") == exe, "executable %r, expected %r" %
+          (ex["process"].get("executable"), exe), json.dumps(ex))
+    check(ex["process"].get("args") == argv, "args %r" % ex["process"].get("args"))
+    check(ex["foothold"].get("executable_deleted") is True, "not flagged executable_deleted",
+          json.dumps(ex))
+    # A file that exists is never flagged.
+    others = [e for e in res.execs() if e["foothold"].get("executable_deleted") and
+              os.path.exists(e["process"].get("executable", ""))]
+    check(not others, "existing files flagged deleted", *map(json.dumps, others[:3]))
+
+
 def t_fallback(ctx, sensor):
     """bpf(2) refused (EPERM, by seccomp): auto falls back in one line; forced bpf fails."""
     nobpf = os.path.join(ctx.build, "tests", "fh-nobpf")
@@ -766,6 +791,7 @@ TESTS = [
     ("not-root", t_not_root),
     ("sigterm", t_sigterm),
     ("storm", t_storm),
+    ("exec-deleted", t_exec_deleted),
     ("fallback", t_fallback),
 ]
 

@@ -1123,7 +1123,15 @@ static void test_flags_mapping(void **state)
 	assert_int_equal(s.e[i].ev.incomplete,
 			 FH_INC_NO_MM | FH_INC_PATH_TRUNC | FH_INC_ARGV_TRUNC | FH_INC_READ_FAIL);
 	assert_string_equal(s.e[i].path, "/x");
+	assert_false(s.e[i].ev.exe_deleted);
 	assert_int_equal(stats(r).events_incomplete, i);
+	recs_free(&rs);
+	/* An executable unlinked before the exec is a fact, not an incompleteness. */
+	rs = exec_event(61, &alice, FH_F_EXE_DELETED, "/gone", 5, (const uint8_t *)"a\0", 2, 256);
+	feed_all(r, &rs, &s);
+	assert_int_equal(s.n, i + 2);
+	assert_true(s.e[i + 1].ev.exe_deleted);
+	assert_int_equal(s.e[i + 1].ev.incomplete, 0);
 	recs_free(&rs);
 	fh_reasm_free(r);
 	sink_free(&s);
