@@ -201,6 +201,24 @@ void fh_term_escape(struct fh_buf *out, const void *s, size_t len)
 	}
 }
 
+/*
+ * Whether any of the 8 bytes of w needs attention in a JSON string: a control character
+ * (< 0x20), DEL, '"', '\\', or a byte >= 0x80 (UTF-8 to check). The classic "has a zero
+ * byte" bit trick: (v - 0x01..01) & ~v & 0x80..80 is non-zero iff v has a zero byte.
+ */
+static bool word_needs_care(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t lt20 = (w - 0x20 * ones) & ~w;
+	uint64_t quote = (w ^ (0x22 * ones)) - ones, bslash = (w ^ (0x5c * ones)) - ones;
+	uint64_t del = (w ^ (0x7f * ones)) - ones;
+
+	quote &= ~(w ^ (0x22 * ones));
+	bslash &= ~(w ^ (0x5c * ones));
+	del &= ~(w ^ (0x7f * ones));
+	return ((lt20 | quote | bslash | del) & high) || (w & high);
+}
+
 size_t fh_json_escape(struct fh_buf *out, const void *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -210,7 +228,19 @@ size_t fh_json_escape(struct fh_buf *out, const void *s, size_t len)
 
 	/* Safe bytes are copied in runs; only what needs escaping is handled one by one. */
 	while (i < len) {
-		unsigned char c = p[i];
+		unsigned char c;
+		uint64_t w;
+
+		/* Skip clean ASCII eight bytes at a time: paths and argv are mostly that. */
+		while (i + 8 <= len) {
+			memcpy(&w, p + i, 8);
+			if (word_needs_care(w))
+				break;
+			i += 8;
+		}
+		if (i >= len)
+			break;
+		c = p[i];
 
 		if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
 			i++;

@@ -155,6 +155,16 @@ static void test_json_escape(void **state)
 	fh_json_escape(&b, "\"\\\n\x01", 4);
 	assert_string_equal(b.data, "\\\"\\\\\\n\\u0001");
 	fh_buf_free(&b);
+	/* One special byte at every offset of a clean run: every word boundary of the
+	 * eight-bytes-at-a-time path. */
+	static const unsigned char special[] = { '"', '\\', 0x01, 0x1f, 0x7f, 0x80, 0xff, 0xc3 };
+	for (size_t k = 0; k < sizeof(special); k++) {
+		for (size_t pos = 0; pos < 40; pos++) {
+			memset(buf, 'a', 40);
+			buf[pos] = special[k];
+			check_json_roundtrip(buf, 40);
+		}
+	}
 	/* Pseudo-random bytes, biased towards the interesting ranges. */
 	srand(42);
 	for (int n = 0; n < 20000; n++) {
