@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /*
  * Design
@@ -46,7 +47,20 @@ struct fh_buf {
 	bool oom; /* an append failed; contents are truncated */
 };
 
-void fh_buf_append(struct fh_buf *b, const void *data, size_t len);
+void fh_buf_append_slow(struct fh_buf *b, const void *data, size_t len);
+
+/* Appends len bytes; on allocation failure sets b->oom and keeps what fitted. */
+static inline void fh_buf_append(struct fh_buf *b, const void *data, size_t len)
+{
+	/* The common case, room to spare, inline: the JSON writer appends a lot of pieces. */
+	if (b->cap - b->len > len && !b->oom) {
+		memcpy(b->data + b->len, data, len);
+		b->len += len;
+		b->data[b->len] = '\0';
+		return;
+	}
+	fh_buf_append_slow(b, data, len);
+}
 void fh_buf_printf(struct fh_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void fh_buf_reset(struct fh_buf *b);
 void fh_buf_free(struct fh_buf *b);

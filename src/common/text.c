@@ -33,7 +33,7 @@ out_oom:
 	return false;
 }
 
-void fh_buf_append(struct fh_buf *b, const void *data, size_t len)
+void fh_buf_append_slow(struct fh_buf *b, const void *data, size_t len)
 {
 	if (!buf_reserve(b, len))
 		return;

@@ -159,18 +159,19 @@ static void jw_entity_id(struct jw *w, const char *key, const char *boot_id, uin
 static size_t jw_args(struct jw *w, const char *key, const uint8_t *argv, size_t len,
 		      size_t *replaced)
 {
-	size_t start = 0, count = 0;
+	const uint8_t *p = argv, *end = argv + len, *nul;
+	size_t count = 0;
 
 	jw_open(w, key, '[');
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && argv[i] != '\0')
-			continue;
-		if (i == len && start == len)
-			break; /* the blob ended with its terminating NUL */
-		jw_str(w, NULL, argv + start, i - start);
+	/* Each argument ends at a NUL; a last one without its NUL (truncated) counts too. */
+	while (p < end) {
+		nul = memchr(p, '\0', (size_t)(end - p));
+		if (!nul)
+			nul = end;
+		jw_str(w, NULL, p, (size_t)(nul - p));
 		*replaced += w->replaced;
 		count++;
-		start = i + 1;
+		p = nul + 1;
 	}
 	jw_close(w, ']');
 	return count;

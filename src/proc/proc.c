@@ -348,13 +348,29 @@ static uint32_t find_parent(const struct fh_ptable *t, const struct fh_proc *sel
 
 /* Interned paths and argv blobs */
 
+/*
+ * Hashes a path eight bytes per step (paths run to 4 KiB and are hashed on every exec):
+ * multiply-xorshift over 64-bit words with the secret seed, then a final avalanche
+ * (splitmix64's). Byte-wise FNV-1a was the top of the profile for 3000-byte paths.
+ */
 static uint32_t exe_hash(uint32_t seed, const char *s, size_t len)
 {
-	uint32_t h = 2166136261u ^ seed;
+	const uint64_t k = 0x9e3779b97f4a7c15ull;
+	uint64_t h = ((uint64_t)seed << 32 | seed) ^ (len * k), w;
+	size_t i = 0;
 
-	for (size_t k = 0; k < len; k++)
-		h = (h ^ (uint8_t)s[k]) * 16777619u;
-	return h;
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * k;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, s + i, len - i);
+	h = (h ^ w) * k;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 31;
+	return (uint32_t)h;
 }
 
 /* Doubles the exe set once it holds more paths than buckets. Failing is fine. */
