@@ -61,6 +61,8 @@ static inline void fh_buf_append(struct fh_buf *b, const void *data, size_t len)
 	}
 	fh_buf_append_slow(b, data, len);
 }
+/* Appends v in decimal (no printf: this runs several times per event). */
+void fh_buf_append_u64(struct fh_buf *b, uint64_t v);
 void fh_buf_printf(struct fh_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void fh_buf_reset(struct fh_buf *b);
 void fh_buf_free(struct fh_buf *b);

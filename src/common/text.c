@@ -43,6 +43,18 @@ void fh_buf_append_slow(struct fh_buf *b, const void *data, size_t len)
 	b->data[b->len] = '\0';
 }
 
+void fh_buf_append_u64(struct fh_buf *b, uint64_t v)
+{
+	char d[20];
+	size_t n = sizeof(d);
+
+	do {
+		d[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	fh_buf_append(b, d + n, sizeof(d) - n);
+}
+
 void fh_buf_printf(struct fh_buf *b, const char *fmt, ...)
 {
 	va_list ap;

@@ -31,8 +31,13 @@ void fh_out_entity_id(struct fh_buf *out, const char *boot_id, uint32_t pid, uin
 	for (const char *p = boot_id ? boot_id : ""; *p && n < 16; p++)
 		if (*p != '-')
 			id[n++] = *p;
-	id[n] = '\0';
-	fh_buf_printf(out, "%s-%u-%llu", n ? id : "0", pid, (unsigned long long)start_ns);
+	if (!n)
+		id[n++] = '0';
+	fh_buf_append(out, id, n);
+	fh_buf_append(out, "-", 1);
+	fh_buf_append_u64(out, pid);
+	fh_buf_append(out, "-", 1);
+	fh_buf_append_u64(out, start_ns);
 }
 
 /*
@@ -105,11 +110,13 @@ static void jw_lit(struct jw *w, const char *key, const char *lit)
 
 static void jw_int(struct jw *w, const char *key, long long v)
 {
-	char num[24];
-	int n = snprintf(num, sizeof(num), "%lld", v);
-
 	jw_key(w, key);
-	fh_buf_append(w->b, num, (size_t)n);
+	if (v < 0) {
+		fh_buf_append(w->b, "-", 1);
+		fh_buf_append_u64(w->b, 0 - (unsigned long long)v);
+	} else {
+		fh_buf_append_u64(w->b, (unsigned long long)v);
+	}
 }
 
 static void jw_true(struct jw *w, const char *key)
@@ -121,10 +128,10 @@ static void jw_true(struct jw *w, const char *key)
 /* A uid as ECS wants it: a keyword, so a string. */
 static void jw_uid(struct jw *w, const char *key, uint32_t uid)
 {
-	char num[16];
-
-	snprintf(num, sizeof(num), "%u", uid);
-	jw_lit(w, key, num);
+	jw_key(w, key);
+	fh_buf_append(w->b, "\"", 1);
+	fh_buf_append_u64(w->b, uid);
+	fh_buf_append(w->b, "\"", 1);
 }
 
 static void jw_time(struct jw *w, const char *key, uint64_t boot_ns, int64_t offset)

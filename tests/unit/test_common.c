@@ -93,6 +93,13 @@ static void test_buf_printf(void **state)
 	assert_false(b.oom);
 	assert_int_equal(strlen(b.data), b.len);
 	assert_memory_equal(b.data + b.len - 4, "999,", 4);
+	fh_buf_reset(&b);
+	fh_buf_append_u64(&b, 0);
+	fh_buf_append(&b, " ", 1);
+	fh_buf_append_u64(&b, 18446744073709551615ull);
+	fh_buf_append(&b, " ", 1);
+	fh_buf_append_u64(&b, 4242);
+	assert_string_equal(b.data, "0 18446744073709551615 4242");
 	fh_buf_free(&b);
 	fh_buf_free(NULL);
 }
