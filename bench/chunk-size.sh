@@ -17,21 +17,9 @@ repo=$(dirname "$here")
 build=${1:-$repo/build}
 build=$(cd "$build" && pwd)
 
-die() {
-	echo "chunk-size: $*" >&2
-	exit 1
-}
-[ "$(id -u)" = 0 ] || die "needs root (foothold loads eBPF programs)"
-[ -x "$build/foothold" ] || die "no $build/foothold; run make first"
-command -v python3 >/dev/null || die "needs python3"
-
-cc -O2 -Wall -Wextra -Werror -o "$build/execstorm" "$here/execstorm.c"
-
-work=$(mktemp -d /tmp/fh-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-# A snapshot: a concurrent rebuild must not swap the binary in the middle of the rounds.
-cp "$build/foothold" "$work/foothold"
-cp /bin/true "$work/true"
+name=chunk-size
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 
 rounds=${ROUNDS:-7}
 n=${N:-4000}

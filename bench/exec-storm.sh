@@ -23,25 +23,9 @@ fi
 build=${1:-$repo/build}
 build=$(cd "$build" && pwd)
 
-die() {
-	echo "exec-storm: $*" >&2
-	exit 1
-}
-[ "$(id -u)" = 0 ] || die "needs root (foothold loads eBPF programs)"
-[ -x "$build/foothold" ] || die "no $build/foothold; run make first"
-command -v python3 >/dev/null || die "needs python3"
-
-cc -O2 -Wall -Wextra -Werror -o "$build/execstorm" "$here/execstorm.c"
-
-work=$(mktemp -d /tmp/fh-bench.XXXXXX)
-if [ -n "${KEEP:-}" ]; then
-	echo "exec-storm: keeping foothold's output files in $work" >&2
-else
-	trap 'rm -rf "$work"' EXIT
-fi
-# A snapshot: a concurrent rebuild must not swap the binary in the middle of the rounds.
-cp "$build/foothold" "$work/foothold"
-cp /bin/true "$work/true"
+name=exec-storm
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 
 # The same executable under a path of exactly 3000 characters (components of 200 chars).
 long=$(realpath "$work")/long
