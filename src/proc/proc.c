@@ -24,7 +24,7 @@
  *  - The exited list is in apply order, which is exit_ns order as long as the clock the
  *    events carry is monotonic. Eviction takes its head, and expiry pops its head while
  *    the head's grace has ended: an out-of-order exit_ns can delay an expiry (never make
- *    one early), and memory stays bounded by max_entries regardless.
+ *    one early), and memory stays bounded by max_entries and max_bytes regardless.
  *  - exe points into an interned, reference-counted struct exe; args points into a
  *    reference-counted struct args. A fork takes references on its parent's, so parent
  *    and children share one copy until they exec. Both are freed with their last user.
@@ -54,7 +54,7 @@
  *  - A fixed-size pid hash: small tables (tests, tools) would pay for the maximum.
  */
 
-/* 100k entries must fit in a few MiB: see the layout note in proc.h. */
+/* Every byte here is paid 100k times over: see the layout note in proc.h. */
 _Static_assert(sizeof(struct fh_proc) <= 104, "struct fh_proc grew: re-pack it");
 /* fh_proc.incomplete is 16 bits wide. */
 _Static_assert(FH_INC_NO_MM < (1 << 16), "fh_ev_incomplete no longer fits fh_proc.incomplete");

@@ -11,6 +11,11 @@ set -euo pipefail
 # The sources each target needs besides its own file. Add a line per new target.
 declare -A FUZZ_SOURCES=(
 	[fuzz_wire]="src/wire/wire.c"
+	[fuzz_out]="src/out/out.c src/common/text.c src/common/clock.c src/wire/wire.c"
+)
+# The libraries each target links, besides libFuzzer's runtime.
+declare -A FUZZ_LIBS=(
+	[fuzz_out]="-ljansson -lcrypto"
 )
 
 CC=${CC:-clang}
@@ -30,7 +35,8 @@ shopt -s nullglob
 for src in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$src" .c)
 	read -r -a extra <<<"${FUZZ_SOURCES[$name]:-}"
-	if ! "$CC" "${CFLAGS[@]}" "$src" "${extra[@]}" -o "$out/$name"; then
+	read -r -a libs <<<"${FUZZ_LIBS[$name]:-}"
+	if ! "$CC" "${CFLAGS[@]}" "$src" "${extra[@]}" -o "$out/$name" "${libs[@]}"; then
 		echo "fuzz: $name FAILED to build"
 		echo "FAIL fuzz/$name"
 		status=1
