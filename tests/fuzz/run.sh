@@ -15,7 +15,7 @@ declare -A FUZZ_SOURCES=(
 )
 # The libraries each target links, besides libFuzzer's runtime.
 declare -A FUZZ_LIBS=(
-	[fuzz_out]="-ljansson -lcrypto"
+	[fuzz_out]="-ljansson"
 )
 
 CC=${CC:-clang}

@@ -80,6 +80,17 @@ static void test_base64(void **state)
 	fh_buf_reset(&b);
 	fh_base64(&b, "\xff\x00\xfe", 3);
 	assert_string_equal(b.data, "/wD+");
+	/* The rest of RFC 4648's test vectors (section 10). */
+	static const char *const vec[][2] = { { "fo", "Zm8=" },
+					      { "foo", "Zm9v" },
+					      { "foob", "Zm9vYg==" },
+					      { "fooba", "Zm9vYmE=" },
+					      { "\xfb\xff", "+/8=" } };
+	for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
+		fh_buf_reset(&b);
+		fh_base64(&b, vec[i][0], strlen(vec[i][0]));
+		assert_string_equal(b.data, vec[i][1]);
+	}
 	fh_buf_free(&b);
 }
 
