@@ -50,9 +50,12 @@ struct procs {
 	struct fh_buf out;
 	char boot_id[40];
 	int64_t wall_offset;
-	uint64_t printed, out_errors;
+	uint64_t printed;
+	uint64_t table_errors; /* events the table could not take (out of memory) */
+	uint64_t out_lost;     /* output lines lost: allocation failure or stdout closed */
 	bool out_broken;
 	uint64_t ticks;
+	uint64_t pending;      /* lines in s->out not yet written */
 	uint64_t lost_seen[4]; /* loss counters at the last warning, see warn_losses() */
 };
 
@@ -299,7 +302,7 @@ static void on_event(const struct fh_event *ev, void *ctx)
 				 .boot_id = s->boot_id };
 
 	if (fh_ptable_apply(s->table, ev, ev->ktime_ns) != 0)
-		s->out_errors++;
+		s->table_errors++;
 	if (ev->source == FH_SRC_SEED)
 		return;
 	o.proc = fh_ptable_lookup(s->table, ev->pid, ev->start_ns);
@@ -311,6 +314,7 @@ static void on_event(const struct fh_event *ev, void *ctx)
 	else
 		fh_out_proc_text(&s->out, &o);
 	s->printed++;
+	s->pending++;
 	if (s->out.len >= OUT_FLUSH_BYTES)
 		flush_out(s);
 }
@@ -320,6 +324,13 @@ static void flush_out(struct procs *s)
 {
 	size_t off = 0;
 
+	/* A buffer that could not grow holds only part of its lines: count them all lost. */
+	if (s->out.oom) {
+		s->out_lost += s->pending;
+		fh_buf_reset(&s->out);
+		s->pending = 0;
+		return;
+	}
 	while (off < s->out.len && !s->out_broken) {
 		ssize_t n = write(STDOUT_FILENO, s->out.data + off, s->out.len - off);
 
@@ -327,10 +338,12 @@ static void flush_out(struct procs *s)
 			continue;
 		if (n < 0) {
 			s->out_broken = true;
+			s->out_lost += s->pending;
 			break;
 		}
 		off += (size_t)n;
 	}
+	s->pending = 0;
 	fh_buf_reset(&s->out);
 }
 
@@ -377,6 +390,10 @@ static void print_stats(struct procs *s)
 	fh_ptable_get_stats(s->table, &t);
 	fprintf(stderr, "foothold: sensor %s: events printed %llu\n", st.name,
 		(unsigned long long)s->printed);
+	if (s->table_errors || s->out_lost)
+		fprintf(stderr,
+			"foothold: errors: table out of memory %llu, output lines lost %llu\n",
+			(unsigned long long)s->table_errors, (unsigned long long)s->out_lost);
 	if (s->bpf) {
 		fprintf(stderr,
 			"foothold: kernel: fork %llu exec %llu exit %llu records %llu\n"
