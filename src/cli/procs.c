@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -488,6 +489,8 @@ int fh_cmd_procs(int argc, char **argv)
 	if (s.o.nice && setpriority(PRIO_PROCESS, 0, s.o.nice) != 0)
 		fh_log_errno(errno, "procs: setting priority %d", s.o.nice);
 	read_boot_id(s.boot_id, sizeof(s.boot_id));
+	if (getrandom(&s.o.table.hash_seed, sizeof(s.o.table.hash_seed), 0) < 0)
+		s.o.table.hash_seed = 0; /* the table falls back to ASLR */
 	s.table = fh_ptable_new(&s.o.table);
 	if (!s.table) {
 		fh_err("procs: out of memory");

@@ -876,8 +876,10 @@ struct fh_ptable *fh_ptable_new(const struct fh_ptable_limits *limits)
 		return NULL;
 	}
 	memset(t->bucket, 0xff, sizeof(*t->bucket) << t->bucket_bits);
-	/* Paths are chosen by users: seed their hash with something they cannot read. */
-	t->exe_seed = (uint32_t)((uintptr_t)t >> 4) * 0x9e3779b1u;
+	/* Paths are chosen by users: seed their hash with something they cannot read. A pure
+	 * module draws no random numbers; the caller passes them, else ASLR is what we have. */
+	t->exe_seed = limits && limits->hash_seed ? limits->hash_seed
+						  : (uint32_t)((uintptr_t)t >> 4) * 0x9e3779b1u;
 	return t;
 }
 

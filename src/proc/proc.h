@@ -74,6 +74,7 @@ struct fh_ptable_limits {
 	size_t max_bytes;   /* bytes of executable paths and argv held (0: the default) */
 	uint64_t grace_ns;  /* how long an exited process stays findable */
 	uint64_t tick_ns;   /* the /proc clock tick (1e9 / sysconf(_SC_CLK_TCK)) */
+	uint32_t hash_seed; /* secret seed of the path hash (getrandom); 0: derived from ASLR */
 };
 
 #define FH_PTABLE_DEFAULT_ENTRIES 131072
