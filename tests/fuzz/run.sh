@@ -12,6 +12,7 @@ set -euo pipefail
 declare -A FUZZ_SOURCES=(
 	[fuzz_wire]="src/wire/wire.c"
 	[fuzz_out]="src/out/out.c src/common/text.c src/common/clock.c src/wire/wire.c"
+	[fuzz_catalog]="src/persist/catalog.c"
 )
 # The libraries each target links, besides libFuzzer's runtime.
 declare -A FUZZ_LIBS=(

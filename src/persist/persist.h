@@ -1,0 +1,111 @@
+/* persist.h - the catalog of persistence item types, and matching a path to its item type (pure). */
+#ifndef FH_PERSIST_H
+#define FH_PERSIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Design
+ * ------
+ * The catalog is data, not code: data/catalog.txt lists the 59 item types of
+ * shared/PERSISTENCE.md and their path patterns, and a user adds locations in the same
+ * grammar without recompiling. This module parses that text and answers "is this path an
+ * item, of which type, in whose home?". It is pure: the caller reads the files, passes
+ * the accounts' homes (from /etc/passwd) and canonical paths; nothing here touches the
+ * filesystem, so it is unit-tested and fuzzed on its own.
+ *
+ * Grammar (docs/CATALOG.md has the full text):
+ *   type <id> <mitre,...> <flags|-> <name...>
+ *   system <id> <pattern>        an absolute pattern
+ *   user <id> ~/<pattern>        a pattern in every account's home
+ * Patterns: `*`, `?` and `[...]` within one path component, `**` for any number of whole
+ * components (zero included), one `{a,b}` group of alternatives.
+ *
+ * Invariants
+ *  - Paths are matched as given: the caller canonicalises them (merged /usr, symlinked
+ *    components) before asking. Patterns never match across a `/` except through `**`.
+ *  - `*` matches dot files: a hidden file in an autostart directory is still an item.
+ *  - When several patterns match, the one with the most literal characters wins, then
+ *    the type declared first: `/etc/systemd/system/x.timer` is a timer, not a service.
+ *  - Bounded: at most FH_CATALOG_MAX_TYPES types, FH_CATALOG_MAX_PATTERNS patterns (after
+ *    brace expansion), lines of FH_CATALOG_MAX_LINE bytes. Past a bound is an error that
+ *    names the file and line, like any other.
+ *
+ * Rejected
+ *  - Compiling the catalog into C tables: users could not add locations, and the 59 rows
+ *    would be code to review instead of data to read.
+ *  - Regular expressions: harder to read for admins, and path globs say what is meant.
+ *  - fnmatch(3) on whole paths: it has no `**` and no braces; it is still used, per
+ *    component, for `*`, `?` and classes.
+ */
+
+#define FH_CATALOG_MAX_TYPES	1024
+#define FH_CATALOG_MAX_PATTERNS 16384
+#define FH_CATALOG_MAX_LINE	4096
+
+enum fh_item_flags {
+	FH_ITEM_EXEC = 1 << 0, /* the exec bit activates the item (chmod +x is an event) */
+	FH_ITEM_LINK = 1 << 1, /* directory entries (symlinks) are items */
+	FH_ITEM_ATTR = 1 << 2, /* attribute-only changes (mode, xattr) are items */
+};
+
+/* One item type: `foothold.item.type` and `threat.technique.id` of an alert. */
+struct fh_item_type {
+	const char *id;	   /* e.g. "cron-d" */
+	const char *mitre; /* e.g. "T1053.003", or "T1543.002,T1053.006" */
+	const char *name;  /* e.g. "cron.d job files" */
+	unsigned flags;	   /* enum fh_item_flags */
+	unsigned index;	   /* declaration order, from 0 */
+};
+
+/* An account whose home the per-user patterns apply to. */
+struct fh_home {
+	const char *user;
+	uint32_t uid;
+	const char *dir; /* absolute, canonical, no trailing slash */
+};
+
+/* Where a parse failed: "source:line:col: msg". */
+struct fh_catalog_error {
+	char source[128];
+	unsigned line, col;
+	char msg[160];
+};
+
+/* What a path is. */
+struct fh_match {
+	const struct fh_item_type *type;
+	const struct fh_home *home; /* the home it is in, for a per-user pattern; else NULL */
+	const char *pattern;	    /* the winning pattern, after brace expansion */
+};
+
+struct fh_catalog;
+
+struct fh_catalog *fh_catalog_new(void);
+void fh_catalog_free(struct fh_catalog *c);
+
+/*
+ * Adds the directives of text (len bytes, from source, used in messages). On error
+ * returns -EINVAL (or -ENOMEM, -E2BIG past a bound), fills *ret_err, and adds nothing
+ * from this text. Several texts may be added: the built-in catalog, then the user's.
+ */
+int fh_catalog_parse(struct fh_catalog *c, const char *source, const char *text, size_t len,
+		     struct fh_catalog_error *ret_err);
+
+/* Sets the homes per-user patterns expand to (copied). Returns 0 or -ENOMEM. */
+int fh_catalog_set_homes(struct fh_catalog *c, const struct fh_home *homes, size_t n);
+
+/* Whether a canonical absolute path is an item; fills *ret when it is. */
+bool fh_catalog_match(const struct fh_catalog *c, const char *path, struct fh_match *ret);
+
+size_t fh_catalog_type_count(const struct fh_catalog *c);
+const struct fh_item_type *fh_catalog_type(const struct fh_catalog *c, size_t i);
+const struct fh_item_type *fh_catalog_find_type(const struct fh_catalog *c, const char *id);
+size_t fh_catalog_pattern_count(const struct fh_catalog *c);
+
+/* "file:line:col: message" of an error, for the user. */
+void fh_catalog_format_error(const struct fh_catalog_error *e, char *out, size_t len);
+
+#endif /* FH_PERSIST_H */
