@@ -171,17 +171,6 @@ static int parse_flags(const char *s, size_t n, unsigned *ret)
 	return 0;
 }
 
-static char *dupn(const char *s, size_t n)
-{
-	char *d = malloc(n + 1);
-
-	if (d) {
-		memcpy(d, s, n);
-		d[n] = '\0';
-	}
-	return d;
-}
-
 const struct fh_item_type *fh_catalog_find_type(const struct fh_catalog *c, const char *id)
 {
 	for (size_t i = 0; i < c->ntypes; i++)
@@ -273,7 +262,7 @@ static int add_pattern(struct parser *ps, const char *text, size_t n, unsigned t
 		c->pats = pt;
 		c->pats_cap = cap;
 	}
-	t = dupn(text, n);
+	t = strndup(text, n);
 	if (!t)
 		return fail(ps, col, -ENOMEM, "out of memory");
 	why = pattern_problem(user ? t : t + 1);
@@ -388,8 +377,8 @@ static int parse_type(struct parser *ps, const char *line, size_t n)
 		c->types_cap = cap;
 	}
 	t = &c->types[c->ntypes];
-	*t = (struct fh_item_type){ dupn(tok[1], tlen[1]), dupn(tok[2], tlen[2]),
-				    dupn(tok[4], tlen[4]), flags, (unsigned)c->ntypes };
+	*t = (struct fh_item_type){ strndup(tok[1], tlen[1]), strndup(tok[2], tlen[2]),
+				    strndup(tok[4], tlen[4]), flags, (unsigned)c->ntypes };
 	if (!t->id || !t->mitre || !t->name) {
 		free_type(t);
 		return fail(ps, 1, -ENOMEM, "out of memory");
@@ -493,7 +482,7 @@ int fh_catalog_set_homes(struct fh_catalog *c, const struct fh_home *homes, size
 		while (dl && homes[i].dir[dl - 1] == '/')
 			dl--;
 		h[i].user = strdup(homes[i].user ? homes[i].user : "");
-		h[i].dir = dupn(homes[i].dir, dl);
+		h[i].dir = strndup(homes[i].dir, dl);
 		h[i].uid = homes[i].uid;
 		c->nhomes = i + 1;
 		if (!h[i].user || !h[i].dir) {

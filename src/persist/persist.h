@@ -97,6 +97,19 @@ int fh_catalog_parse(struct fh_catalog *c, const char *source, const char *text,
 /* Sets the homes per-user patterns expand to (copied). Returns 0 or -ENOMEM. */
 int fh_catalog_set_homes(struct fh_catalog *c, const struct fh_home *homes, size_t n);
 
+/*
+ * Parses passwd(5) text into the accounts' homes (every account, service accounts
+ * included: a monitor must watch /var/spool/news as well as /home/alice). Lines that are
+ * not name:pw:uid:gid:gecos:dir:shell with a numeric uid and an absolute dir are skipped
+ * and counted in *ret_bad (with the first one's line number in *ret_bad_line, if not
+ * NULL). At most FH_PASSWD_MAX accounts. Returns the count, or -ENOMEM; free the array
+ * with fh_homes_free().
+ */
+#define FH_PASSWD_MAX 65536
+int fh_passwd_parse(const char *text, size_t len, struct fh_home **ret_homes, size_t *ret_bad,
+		    unsigned *ret_bad_line);
+void fh_homes_free(struct fh_home *homes, size_t n);
+
 /* Whether a canonical absolute path is an item; fills *ret when it is. */
 bool fh_catalog_match(const struct fh_catalog *c, const char *path, struct fh_match *ret);
 
@@ -107,5 +120,40 @@ size_t fh_catalog_pattern_count(const struct fh_catalog *c);
 
 /* "file:line:col: message" of an error, for the user. */
 void fh_catalog_format_error(const struct fh_catalog_error *e, char *out, size_t len);
+
+/*
+ * Item details: what an alert says an item runs (`foothold.item.detail`). Each extractor
+ * parses an item's content (untrusted bytes, any length up to FH_DETAIL_MAX_INPUT) and
+ * returns a new jansson object, or NULL only when out of memory. Alerts are rare, so a
+ * small tree per alert is affordable, unlike the per-process-event hot path of out/.
+ * Every string in it is valid UTF-8 (invalid bytes become U+FFFD); lines that do not
+ * parse are reported under "errors" with their line number, never dropped silently.
+ * Extractors never fail on bad input: an attacker's file is described, not refused.
+ */
+#define FH_DETAIL_MAX_INPUT (1u << 20) /* bytes of content an extractor reads */
+#define FH_DETAIL_MAX_ITEMS 1000       /* entries listed per detail; more are counted */
+
+#include <jansson.h>
+
+enum fh_cron_kind {
+	FH_CRON_SYSTEM, /* /etc/crontab, /etc/cron.d: minute hour dom month dow user command */
+	FH_CRON_USER,	/* a user's spool crontab: no user field */
+};
+
+/* Cron tables (rows 1, 2, 4): entries, environment lines, errors. docs/DETAILS.md. */
+json_t *fh_detail_cron(const char *text, size_t len, enum fh_cron_kind kind);
+
+/* systemd units (rows 7, 8, 10, 11): Exec*=, User=, Environment=, [Install], timers,
+ * sockets, paths. name is the unit's file name (its suffix gives the unit type). */
+json_t *fh_detail_unit(const char *name, const char *text, size_t len);
+
+/*
+ * Lines added and removed from old to new (a modified text item: .bashrc, sudoers,
+ * authorized_keys...), as {"added":[{"line":N,"text":...}],"removed":[...]} with line
+ * numbers in new and old. Bounded: inputs past FH_DETAIL_MAX_INPUT or with more than
+ * FH_DIFF_MAX_LINES lines are compared as far as the bound and flagged "truncated".
+ */
+#define FH_DIFF_MAX_LINES 20000
+json_t *fh_detail_diff(const char *old_text, size_t old_len, const char *new_text, size_t new_len);
 
 #endif /* FH_PERSIST_H */

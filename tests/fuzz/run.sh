@@ -13,10 +13,16 @@ declare -A FUZZ_SOURCES=(
 	[fuzz_wire]="src/wire/wire.c"
 	[fuzz_out]="src/out/out.c src/common/text.c src/common/clock.c src/wire/wire.c"
 	[fuzz_catalog]="src/persist/catalog.c"
+	[fuzz_detail_cron]="src/persist/detail_cron.c src/common/text.c"
+	[fuzz_detail_unit]="src/persist/detail_unit.c src/common/text.c"
+	[fuzz_detail_diff]="src/persist/detail_diff.c src/common/text.c"
 )
 # The libraries each target links, besides libFuzzer's runtime.
 declare -A FUZZ_LIBS=(
 	[fuzz_out]="-ljansson"
+	[fuzz_detail_cron]="-ljansson"
+	[fuzz_detail_unit]="-ljansson"
+	[fuzz_detail_diff]="-ljansson"
 )
 
 CC=${CC:-clang}

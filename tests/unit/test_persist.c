@@ -268,12 +268,45 @@ static void test_shipped_catalog(void **state)
 	fh_catalog_free(c);
 }
 
+static void test_passwd(void **state)
+{
+	static const char pw[] = "root:x:0:0:root:/root:/bin/bash\n"
+				 "# comment\n"
+				 "\n"
+				 "news:x:9:9:news:/var/spool/news:/usr/sbin/nologin\n"
+				 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+				 "broken:x:12:12:no dir field\n"
+				 "+nisuser::::::\n"
+				 "rel:x:13:13::home/rel:/bin/sh\n"
+				 "big:x:99999999999:1::/h:/bin/sh\n"
+				 "alice:x:1000:1000:Alice,,,:/home/alice:/bin/bash";
+	struct fh_home *h;
+	size_t bad;
+	unsigned bad_line;
+	int n;
+
+	(void)state;
+	n = fh_passwd_parse(pw, sizeof(pw) - 1, &h, &bad, &bad_line);
+	assert_int_equal(n, 4);
+	assert_string_equal(h[0].user, "root");
+	assert_string_equal(h[0].dir, "/root");
+	assert_int_equal(h[1].uid, 9);
+	assert_string_equal(h[2].dir, "/nonexistent");
+	assert_string_equal(h[3].user, "alice"); /* a last line without newline counts */
+	assert_int_equal(h[3].uid, 1000);
+	assert_int_equal(bad, 4);
+	assert_int_equal(bad_line, 6);
+	fh_homes_free(h, (size_t)n);
+	n = fh_passwd_parse("", 0, &h, NULL, NULL);
+	assert_int_equal(n, 0);
+	fh_homes_free(h, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_globs),
-		cmocka_unit_test(test_homes),
+		cmocka_unit_test(test_errors),		cmocka_unit_test(test_globs),
+		cmocka_unit_test(test_homes),		cmocka_unit_test(test_passwd),
 		cmocka_unit_test(test_shipped_catalog),
 	};
 
