@@ -5,7 +5,7 @@ set -euo pipefail
 # Build and run: compiler, meson, the BPF toolchain, the libraries foothold links, cmocka.
 pkgs=(build-essential pkg-config meson ninja-build clang llvm
       libbpf-dev bpftool libelf-dev zlib1g-dev
-      libjansson-dev libinih-dev libsystemd-dev libcmocka-dev)
+      libjansson-dev libinih-dev libsystemd-dev libcmocka-dev libmd-dev)
 # Tests: unit tests, fuzzing runtime, format check, the tools the root tests drive.
 if [ "${1:-}" = "--test" ]; then
 	pkgs+=(libclang-rt-14-dev clang-format python3 util-linux)

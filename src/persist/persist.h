@@ -153,6 +153,30 @@ json_t *fh_detail_unit(const char *name, const char *text, size_t len);
  * numbers in new and old. Bounded: inputs past FH_DETAIL_MAX_INPUT or with more than
  * FH_DIFF_MAX_LINES lines are compared as far as the bound and flagged "truncated".
  */
+/* authorized_keys (row 23): per key its options, type, SHA256 fingerprint (as ssh-keygen
+ * -l prints it, "SHA256:<base64 without padding>"), comment; errors for bad lines. */
+json_t *fh_detail_authorized_keys(const char *text, size_t len);
+
+/* .desktop files (row 36): Exec=, TryExec=, Hidden=, X-GNOME-Autostart-enabled=,
+ * OnlyShowIn=/NotShowIn= of the [Desktop Entry] group. */
+json_t *fh_detail_desktop(const char *text, size_t len);
+
+/* /etc/ld.so.preload (row 20): the libraries listed (blank- or colon-separated). */
+json_t *fh_detail_ld_preload(const char *text, size_t len);
+
+/* sudoers files (row 26): rules (users, hosts, runas, NOPASSWD, commands), Defaults,
+ * #include/@include directives, aliases. */
+json_t *fh_detail_sudoers(const char *text, size_t len);
+
+/*
+ * Account databases (row 27), old content against new: accounts added, removed and
+ * changed (uid, gid, home, shell, a password hash set or cleared), duplicate uid 0.
+ * kind names the file's format.
+ */
+enum fh_account_kind { FH_ACCOUNT_PASSWD, FH_ACCOUNT_SHADOW, FH_ACCOUNT_GROUP };
+json_t *fh_detail_accounts(enum fh_account_kind kind, const char *old_text, size_t old_len,
+			   const char *new_text, size_t new_len);
+
 #define FH_DIFF_MAX_LINES 20000
 json_t *fh_detail_diff(const char *old_text, size_t old_len, const char *new_text, size_t new_len);
 

@@ -16,6 +16,9 @@ declare -A FUZZ_SOURCES=(
 	[fuzz_detail_cron]="src/persist/detail_cron.c src/common/text.c"
 	[fuzz_detail_unit]="src/persist/detail_unit.c src/common/text.c"
 	[fuzz_detail_diff]="src/persist/detail_diff.c src/common/text.c"
+	[fuzz_detail_keys]="src/persist/detail_keys.c src/common/text.c"
+	[fuzz_detail_files]="src/persist/detail_files.c src/common/text.c"
+	[fuzz_detail_accounts]="src/persist/detail_accounts.c src/common/text.c"
 )
 # The libraries each target links, besides libFuzzer's runtime.
 declare -A FUZZ_LIBS=(
@@ -23,6 +26,9 @@ declare -A FUZZ_LIBS=(
 	[fuzz_detail_cron]="-ljansson"
 	[fuzz_detail_unit]="-ljansson"
 	[fuzz_detail_diff]="-ljansson"
+	[fuzz_detail_keys]="-ljansson -lmd"
+	[fuzz_detail_files]="-ljansson"
+	[fuzz_detail_accounts]="-ljansson"
 )
 
 CC=${CC:-clang}

@@ -1,0 +1,488 @@
+/* detail_keys.c - the detail of an authorized_keys file: its keys, their options and bad lines. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sha2.h>
+
+#include "common/common.h"
+#include "persist/persist.h"
+
+/*
+ * Design
+ * ------
+ * One pass over the lines, read the way sshd(8) reads them (auth2-pubkeyfile.c): comments
+ * and blank lines are skipped; a line whose first word is a key type is a key, otherwise
+ * its first word is the options (commas outside double quotes separate them, \" inside
+ * quotes is a literal quote) and the next word must be the key type. Then comes the
+ * base64 key blob, then an optional comment: the rest of the line less its outer blanks.
+ * Each key gets its SHA256 fingerprint exactly as `ssh-keygen -l` prints it: SHA256 of
+ * the decoded blob, base64 without padding. A certificate's fingerprint is that of the
+ * plain key it certifies, as ssh-keygen computes it.
+ *
+ * Invariants
+ *  - Pure and linear: no I/O, one reused buffer for decoded blobs, no backtracking. Only
+ *    the first FH_DETAIL_MAX_INPUT bytes are read; at most FH_DETAIL_MAX_ITEMS keys and
+ *    errors are listed, the rest are counted (keys_total, errors_total) and "truncated"
+ *    is set.
+ *  - Every string is valid UTF-8 without NUL: invalid sequences and NUL bytes become
+ *    U+FFFD, so the dump reloads with a default json_loads().
+ *  - Line numbers count '\n' from 1; a "\r\n" ending is one ending.
+ *  - A line sshd would refuse is an error with its number, never dropped: a blob that is
+ *    not strict base64 (sshd's b64_pton: padding required, no stray bits), a blob whose
+ *    wire-format type differs from the type field, an unknown type, an unterminated quote.
+ *
+ * Rejected
+ *  - Parsing the key material (RSA modulus, curve points): the fingerprint identifies the
+ *    key, and checking the numbers would need a crypto library for no alerting gain.
+ *  - Validating option names against sshd's list: options are shown as written, and an
+ *    unknown one is visible there; only command= and from= are lifted out, dequoted.
+ *  - Keeping a malformed line's text in "errors": the diff detail carries it.
+ */
+
+#define BLANK(c) ((c) == ' ' || (c) == '\t')
+
+/* Key types sshd accepts in authorized_keys; a certificate names its plain type and the
+ * number of length-prefixed public fields that follow its nonce. */
+static const struct key_type {
+	const char *name, *plain;
+	unsigned fields;
+} key_types[] = {
+	{ "ssh-ed25519", NULL, 0 },
+	{ "ssh-rsa", NULL, 0 },
+	{ "ecdsa-sha2-nistp256", NULL, 0 },
+	{ "ecdsa-sha2-nistp384", NULL, 0 },
+	{ "ecdsa-sha2-nistp521", NULL, 0 },
+	{ "sk-ssh-ed25519@openssh.com", NULL, 0 },
+	{ "sk-ecdsa-sha2-nistp256@openssh.com", NULL, 0 },
+	{ "ssh-dss", NULL, 0 },
+	{ "ssh-xmss@openssh.com", NULL, 0 },
+	{ "ssh-ed25519-cert-v01@openssh.com", "ssh-ed25519", 1 },
+	{ "ssh-rsa-cert-v01@openssh.com", "ssh-rsa", 2 },
+	{ "ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp256", 2 },
+	{ "ecdsa-sha2-nistp384-cert-v01@openssh.com", "ecdsa-sha2-nistp384", 2 },
+	{ "ecdsa-sha2-nistp521-cert-v01@openssh.com", "ecdsa-sha2-nistp521", 2 },
+	{ "sk-ssh-ed25519-cert-v01@openssh.com", "sk-ssh-ed25519@openssh.com", 2 },
+	{ "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com", 3 },
+	{ "ssh-dss-cert-v01@openssh.com", "ssh-dss", 4 },
+};
+
+struct keys_ctx {
+	json_t *keys, *errors;
+	size_t n_keys, n_errors;
+	struct fh_buf buf, blob;
+	bool oom;
+};
+
+/* A new JSON string of s, made valid UTF-8 with NUL bytes replaced (see the invariants). */
+static json_t *text_string(struct keys_ctx *ctx, const char *s, size_t len)
+{
+	json_t *j;
+	size_t i, start = 0;
+
+	fh_buf_reset(&ctx->buf);
+	for (i = 0; i <= len; i++) {
+		if (i < len && s[i] != '\0')
+			continue;
+		fh_utf8_sanitize(&ctx->buf, s + start, i - start);
+		if (i < len)
+			fh_buf_append(&ctx->buf, "\xef\xbf\xbd", 3);
+		start = i + 1;
+	}
+	/* An empty buffer may have no storage yet. */
+	fh_buf_append(&ctx->buf, "", 0);
+	if (ctx->buf.oom)
+		return NULL;
+	j = json_stringn(ctx->buf.data, ctx->buf.len);
+	if (!j)
+		ctx->oom = true;
+	return j;
+}
+
+/* Sets key of obj to v (stolen); records an allocation failure. */
+static void set(struct keys_ctx *ctx, json_t *obj, const char *key, json_t *v)
+{
+	if (!v || json_object_set_new(obj, key, v))
+		ctx->oom = true;
+}
+
+static void append(struct keys_ctx *ctx, json_t *arr, json_t *v)
+{
+	if (!v || json_array_append_new(arr, v))
+		ctx->oom = true;
+}
+
+/* A new {"line":N} to fill, appended to arr; NULL when out of memory. */
+static json_t *add_item(struct keys_ctx *ctx, json_t *arr, size_t line)
+{
+	json_t *o = json_object();
+
+	if (!o || json_array_append_new(arr, o)) {
+		ctx->oom = true;
+		return NULL;
+	}
+	set(ctx, o, "line", json_integer((json_int_t)line));
+	return o;
+}
+
+static void add_error(struct keys_ctx *ctx, size_t line, const char *msg)
+{
+	json_t *o;
+
+	if (ctx->n_errors++ >= FH_DETAIL_MAX_ITEMS)
+		return;
+	o = add_item(ctx, ctx->errors, line);
+	if (o)
+		set(ctx, o, "message", text_string(ctx, msg, strlen(msg)));
+}
+
+static const struct key_type *find_type(const char *s, size_t len)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(key_types) / sizeof(key_types[0]); k++)
+		if (strlen(key_types[k].name) == len && !memcmp(key_types[k].name, s, len))
+			return &key_types[k];
+	return NULL;
+}
+
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * Decodes strict RFC 4648 base64 into ctx->blob: whole quanta only, '=' only as the
+ * last one or two characters, no non-zero bits left over. Returns -1 when s is not that.
+ */
+static int b64_decode(struct keys_ctx *ctx, const char *s, size_t len)
+{
+	size_t i, pad = 0;
+	unsigned char out[3];
+	uint32_t v;
+	int k, d;
+
+	fh_buf_reset(&ctx->blob);
+	if (len == 0 || len % 4)
+		return -1;
+	if (s[len - 1] == '=')
+		pad = s[len - 2] == '=' ? 2 : 1;
+	for (i = 0; i < len; i += 4) {
+		v = 0;
+		for (k = 0; k < 4; k++) {
+			if (i + 4 == len && k >= 4 - (int)pad) {
+				v <<= 6;
+				continue;
+			}
+			d = b64_value((unsigned char)s[i + k]);
+			if (d < 0)
+				return -1;
+			v = v << 6 | (uint32_t)d;
+		}
+		out[0] = (unsigned char)(v >> 16);
+		out[1] = (unsigned char)(v >> 8);
+		out[2] = (unsigned char)v;
+		if (i + 4 == len && ((pad == 1 && out[2]) || (pad == 2 && out[1])))
+			return -1;
+		fh_buf_append(&ctx->blob, out, i + 4 == len ? 3 - pad : 3);
+	}
+	if (ctx->blob.oom)
+		ctx->oom = true;
+	return 0;
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * Skips one SSH wire string at b[*off], returning -1 when it runs past len. The length
+ * test is written so that a huge declared length cannot overflow.
+ */
+static int skip_string(const unsigned char *b, size_t len, size_t *off)
+{
+	uint32_t n;
+
+	if (len - *off < 4)
+		return -1;
+	n = get_u32(b + *off);
+	*off += 4;
+	if (len - *off < n)
+		return -1;
+	*off += n;
+	return 0;
+}
+
+/*
+ * Checks that the decoded blob begins with the type string and sets the fingerprint;
+ * returns an error message, or NULL when it was set.
+ */
+static const char *fingerprint(struct keys_ctx *ctx, json_t *o, const struct key_type *t)
+{
+	const unsigned char *b = (const unsigned char *)ctx->blob.data;
+	size_t len = ctx->blob.len, tlen = strlen(t->name), off, fields;
+	unsigned char digest[SHA256_DIGEST_LENGTH], hdr[4];
+	SHA2_CTX sha;
+	unsigned k;
+
+	if (len < 4 + tlen || get_u32(b) != tlen || memcmp(b + 4, t->name, tlen))
+		return "key type does not match its blob";
+	SHA256Init(&sha);
+	if (t->plain) {
+		/* ssh-keygen hashes the certified key: its plain type and public fields. */
+		off = 4 + tlen;
+		if (skip_string(b, len, &off))
+			return "certificate blob is truncated";
+		fields = off;
+		for (k = 0; k < t->fields; k++)
+			if (skip_string(b, len, &off))
+				return "certificate blob is truncated";
+		tlen = strlen(t->plain);
+		hdr[0] = (unsigned char)(tlen >> 24);
+		hdr[1] = (unsigned char)(tlen >> 16);
+		hdr[2] = (unsigned char)(tlen >> 8);
+		hdr[3] = (unsigned char)tlen;
+		SHA256Update(&sha, hdr, 4);
+		SHA256Update(&sha, (const uint8_t *)t->plain, tlen);
+		SHA256Update(&sha, b + fields, off - fields);
+	} else {
+		SHA256Update(&sha, b, len);
+	}
+	SHA256Final(digest, &sha);
+	fh_buf_reset(&ctx->buf);
+	fh_buf_append(&ctx->buf, "SHA256:", 7);
+	fh_base64(&ctx->buf, digest, sizeof(digest));
+	if (ctx->buf.oom) {
+		ctx->oom = true;
+		return NULL;
+	}
+	while (ctx->buf.len && ctx->buf.data[ctx->buf.len - 1] == '=')
+		ctx->buf.len--;
+	set(ctx, o, "fingerprint", json_stringn(ctx->buf.data, ctx->buf.len));
+	return NULL;
+}
+
+/*
+ * Sets key of o to the quoted value of option s (after "name="), with \" unescaped as
+ * sshd's opt_dequote() does. Returns -1 when the value is not quoted.
+ */
+static int set_quoted(struct keys_ctx *ctx, json_t *o, const char *key, const char *s, size_t len)
+{
+	struct fh_buf raw = { 0 };
+	size_t i;
+
+	if (len < 2 || s[0] != '"' || s[len - 1] != '"')
+		return -1;
+	for (i = 1; i < len - 1; i++) {
+		if (s[i] == '\\' && i + 1 < len - 1 && s[i + 1] == '"')
+			i++;
+		fh_buf_append(&raw, s + i, 1);
+	}
+	fh_buf_append(&raw, "", 0);
+	if (raw.oom)
+		ctx->oom = true;
+	else
+		set(ctx, o, key, text_string(ctx, raw.data, raw.len));
+	fh_buf_free(&raw);
+	return 0;
+}
+
+/* Whether option s starts with name= (case-insensitive, as sshd compares them). */
+static bool is_option(const char *s, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	return len > n && !strncasecmp(s, name, n) && s[n] == '=';
+}
+
+/* Lists the options in s (one blank-free word outside quotes) and lifts command=, from=. */
+static void parse_options(struct keys_ctx *ctx, size_t lineno, json_t *o, const char *s, size_t len)
+{
+	json_t *opts = json_array();
+	size_t i, start = 0;
+	bool quoted = false, has_command = false, has_from = false;
+
+	set(ctx, o, "options", opts);
+	if (!opts)
+		return;
+	for (i = 0; i <= len; i++) {
+		if (i < len && quoted && s[i] == '\\' && i + 1 < len && s[i + 1] == '"') {
+			i++;
+			continue;
+		}
+		if (i < len && s[i] == '"')
+			quoted = !quoted;
+		if (i < len && (quoted || s[i] != ','))
+			continue;
+		if (i > start) {
+			append(ctx, opts, text_string(ctx, s + start, i - start));
+			if (!has_command && is_option(s + start, i - start, "command")) {
+				has_command = true;
+				if (set_quoted(ctx, o, "forced_command", s + start + 8,
+					       i - start - 8))
+					add_error(ctx, lineno, "command= option is not quoted");
+			} else if (!has_from && is_option(s + start, i - start, "from")) {
+				has_from = true;
+				if (set_quoted(ctx, o, "from", s + start + 5, i - start - 5))
+					add_error(ctx, lineno, "from= option is not quoted");
+			}
+		}
+		start = i + 1;
+	}
+}
+
+static void parse_line(struct keys_ctx *ctx, size_t lineno, const char *s, size_t len)
+{
+	size_t i = 0, opt = 0, opt_end = 0, type, type_end, blob, blob_end, com, com_end;
+	const struct key_type *t;
+	bool quoted = false;
+	const char *err;
+	json_t *o;
+
+	if (len && s[len - 1] == '\r')
+		len--;
+	while (i < len && BLANK(s[i]))
+		i++;
+	if (i == len || s[i] == '#')
+		return;
+	type = i;
+	while (i < len && !BLANK(s[i]))
+		i++;
+	type_end = i;
+	t = find_type(s + type, type_end - type);
+	if (!t) {
+		/* sshd's sshkey_advance_past_options(): blanks inside quotes belong to them. */
+		opt = type;
+		for (i = opt; i < len && (quoted || !BLANK(s[i])); i++) {
+			if (s[i] == '\\' && i + 1 < len && s[i + 1] == '"')
+				i++;
+			else if (s[i] == '"')
+				quoted = !quoted;
+		}
+		if (quoted) {
+			add_error(ctx, lineno, "unterminated quote in key options");
+			return;
+		}
+		opt_end = i;
+		while (i < len && BLANK(s[i]))
+			i++;
+		type = i;
+		while (i < len && !BLANK(s[i]))
+			i++;
+		type_end = i;
+		if (type == type_end) {
+			add_error(ctx, lineno, "missing key type after the options");
+			return;
+		}
+		t = find_type(s + type, type_end - type);
+		if (!t) {
+			add_error(ctx, lineno, "unknown key type");
+			return;
+		}
+	}
+	while (i < len && BLANK(s[i]))
+		i++;
+	blob = i;
+	while (i < len && !BLANK(s[i]))
+		i++;
+	blob_end = i;
+	if (blob == blob_end) {
+		add_error(ctx, lineno, "missing key blob");
+		return;
+	}
+	while (i < len && BLANK(s[i]))
+		i++;
+	com = i;
+	com_end = len;
+	while (com_end > com && BLANK(s[com_end - 1]))
+		com_end--;
+	if (b64_decode(ctx, s + blob, blob_end - blob)) {
+		add_error(ctx, lineno, "key blob is not base64");
+		return;
+	}
+	if (ctx->oom)
+		return;
+	o = json_object();
+	if (!o) {
+		ctx->oom = true;
+		return;
+	}
+	err = fingerprint(ctx, o, t);
+	if (err) {
+		json_decref(o);
+		add_error(ctx, lineno, err);
+		return;
+	}
+	if (ctx->n_keys++ >= FH_DETAIL_MAX_ITEMS) {
+		json_decref(o);
+		return;
+	}
+	append(ctx, ctx->keys, o);
+	set(ctx, o, "line", json_integer((json_int_t)lineno));
+	set(ctx, o, "type", json_string(t->name));
+	if (com < com_end)
+		set(ctx, o, "comment", text_string(ctx, s + com, com_end - com));
+	if (opt < opt_end)
+		parse_options(ctx, lineno, o, s + opt, opt_end - opt);
+	else
+		set(ctx, o, "options", json_array());
+}
+
+json_t *fh_detail_authorized_keys(const char *text, size_t len)
+{
+	struct keys_ctx ctx = { 0 };
+	bool truncated = false;
+	size_t pos = 0, lineno = 0;
+	const char *nl;
+	json_t *root;
+
+	if (len > FH_DETAIL_MAX_INPUT) {
+		len = FH_DETAIL_MAX_INPUT;
+		truncated = true;
+	}
+	root = json_object();
+	ctx.keys = json_array();
+	ctx.errors = json_array();
+	if (!root || !ctx.keys || !ctx.errors) {
+		json_decref(ctx.keys);
+		json_decref(ctx.errors);
+		json_decref(root);
+		return NULL;
+	}
+	set(&ctx, root, "keys", ctx.keys);
+	set(&ctx, root, "errors", ctx.errors);
+
+	while (pos < len && !ctx.oom) {
+		nl = memchr(text + pos, '\n', len - pos);
+		lineno++;
+		parse_line(&ctx, lineno, text + pos, nl ? (size_t)(nl - text) - pos : len - pos);
+		pos = nl ? (size_t)(nl - text) + 1 : len;
+	}
+
+	if (ctx.n_keys > FH_DETAIL_MAX_ITEMS || ctx.n_errors > FH_DETAIL_MAX_ITEMS)
+		truncated = true;
+	if (truncated) {
+		set(&ctx, root, "truncated", json_true());
+		set(&ctx, root, "keys_total", json_integer((json_int_t)ctx.n_keys));
+		set(&ctx, root, "errors_total", json_integer((json_int_t)ctx.n_errors));
+	}
+	fh_buf_free(&ctx.buf);
+	fh_buf_free(&ctx.blob);
+	if (ctx.oom) {
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
