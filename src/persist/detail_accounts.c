@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/common.h"
+#include "persist/detail_json.h"
 #include "persist/persist.h"
 
 /*
@@ -106,50 +107,9 @@ struct accounts_ctx {
 	json_t *added, *removed, *changed, *anomalies, *errors;
 	size_t n_added, n_removed, n_changed, n_anomalies, n_errors;
 	size_t uid0_count; /* entries with uid 0 in the new passwd */
-	struct fh_buf buf;
+	struct fh_dj dj;   /* strings and the out-of-memory flag */
 	bool truncated, oom;
 };
-
-/* A new JSON string of s, made valid UTF-8 with NUL bytes replaced (see the invariants). */
-static json_t *text_string(struct accounts_ctx *ctx, const char *s, size_t len)
-{
-	json_t *j;
-	size_t i, start = 0;
-
-	fh_buf_reset(&ctx->buf);
-	for (i = 0; i <= len; i++) {
-		if (i < len && s[i] != '\0')
-			continue;
-		fh_utf8_sanitize(&ctx->buf, s + start, i - start);
-		if (i < len)
-			fh_buf_append(&ctx->buf, "\xef\xbf\xbd", 3);
-		start = i + 1;
-	}
-	/* An empty buffer may have no storage yet. */
-	fh_buf_append(&ctx->buf, "", 0);
-	if (ctx->buf.oom) {
-		ctx->oom = true;
-		return NULL;
-	}
-	j = json_stringn(ctx->buf.data, ctx->buf.len);
-	if (!j)
-		ctx->oom = true;
-	return j;
-}
-
-/* Sets key of obj to v (stolen); records an allocation failure. */
-static void set(struct accounts_ctx *ctx, json_t *obj, const char *key, json_t *v)
-{
-	if (!v || json_object_set_new(obj, key, v))
-		ctx->oom = true;
-}
-
-/* Appends v (stolen) to arr; records an allocation failure. */
-static void append(struct accounts_ctx *ctx, json_t *arr, json_t *v)
-{
-	if (!v || json_array_append_new(arr, v))
-		ctx->oom = true;
-}
 
 /* A new object appended to arr when *count is under the cap (counted either way). */
 static json_t *add_item(struct accounts_ctx *ctx, json_t *arr, size_t *count)
@@ -159,8 +119,8 @@ static json_t *add_item(struct accounts_ctx *ctx, json_t *arr, size_t *count)
 	if ((*count)++ >= FH_DETAIL_MAX_ITEMS)
 		return NULL;
 	o = json_object();
-	append(ctx, arr, o);
-	return ctx->oom ? NULL : o;
+	fh_dj_append(&ctx->dj, arr, o);
+	return ctx->dj.oom ? NULL : o;
 }
 
 static void add_error(struct accounts_ctx *ctx, const struct version *v, size_t line,
@@ -170,9 +130,9 @@ static void add_error(struct accounts_ctx *ctx, const struct version *v, size_t 
 
 	if (!o)
 		return;
-	set(ctx, o, "line", json_integer((json_int_t)line));
-	set(ctx, o, "message", json_string(msg));
-	set(ctx, o, "version", json_string(v->tag));
+	fh_dj_set(&ctx->dj, o, "line", json_integer((json_int_t)line));
+	fh_dj_set(&ctx->dj, o, "message", json_string(msg));
+	fh_dj_set(&ctx->dj, o, "version", json_string(v->tag));
 }
 
 /* Splits s at ':' into at most MAX_FIELDS spans; returns the number of fields there are. */
@@ -251,7 +211,7 @@ static void add_entry(struct accounts_ctx *ctx, struct version *v, const char *s
 		cap = v->cap ? 2 * v->cap : 64;
 		e = realloc(v->e, cap * sizeof(*e));
 		if (!e) {
-			ctx->oom = true;
+			ctx->dj.oom = true;
 			return;
 		}
 		v->e = e;
@@ -310,7 +270,7 @@ static void parse_version(struct accounts_ctx *ctx, struct version *v, const cha
 		len = FH_DETAIL_MAX_INPUT;
 		ctx->truncated = true;
 	}
-	while (pos < len && !ctx->oom) {
+	while (pos < len && !ctx->dj.oom) {
 		nl = memchr(text + pos, '\n', len - pos);
 		line++;
 		parse_line(ctx, v, line, text + pos, nl ? (size_t)(nl - text) - pos : len - pos);
@@ -354,9 +314,9 @@ static json_t *add_anomaly(struct accounts_ctx *ctx, const struct entry *e, cons
 
 	if (!o)
 		return NULL;
-	set(ctx, o, "name", text_string(ctx, e->s, e->name_len));
-	set(ctx, o, "what", json_string(what));
-	set(ctx, o, "line", json_integer((json_int_t)e->line));
+	fh_dj_set(&ctx->dj, o, "name", fh_dj_text(&ctx->dj, e->s, e->name_len));
+	fh_dj_set(&ctx->dj, o, "what", json_string(what));
+	fh_dj_set(&ctx->dj, o, "line", json_integer((json_int_t)e->line));
 	return o;
 }
 
@@ -378,7 +338,7 @@ static void sort_version(struct accounts_ctx *ctx, struct version *v, bool repor
 
 /*
  * The members of a group field, sorted and without duplicates or empty names, in a new
- * array (free() it; NULL when there are none or out of memory, told apart by ctx->oom).
+ * array (free() it; NULL when there are none or out of memory, told apart by ctx->dj.oom).
  */
 static struct span *members(struct accounts_ctx *ctx, const struct span *f, size_t *ret_n)
 {
@@ -390,7 +350,7 @@ static struct span *members(struct accounts_ctx *ctx, const struct span *f, size
 		n += f->s[i] == ',';
 	m = malloc((n + 1) * sizeof(*m));
 	if (!m) {
-		ctx->oom = true;
+		ctx->dj.oom = true;
 		return NULL;
 	}
 	n = 0;
@@ -416,15 +376,15 @@ static json_t *member_array(struct accounts_ctx *ctx, const struct span *const *
 	size_t i;
 
 	if (!a) {
-		ctx->oom = true;
+		ctx->dj.oom = true;
 		return NULL;
 	}
 	if (n > FH_DETAIL_MAX_ITEMS) {
 		n = FH_DETAIL_MAX_ITEMS;
 		ctx->truncated = true;
 	}
-	for (i = 0; i < n && !ctx->oom; i++)
-		append(ctx, a, text_string(ctx, m[i]->s, m[i]->len));
+	for (i = 0; i < n && !ctx->dj.oom; i++)
+		fh_dj_append(&ctx->dj, a, fh_dj_text(&ctx->dj, m[i]->s, m[i]->len));
 	return a;
 }
 
@@ -448,10 +408,11 @@ static void member_anomalies(struct accounts_ctx *ctx, const struct entry *e,
 
 	if (!privileged(e))
 		return;
-	for (i = 0; i < n && !ctx->oom; i++) {
+	for (i = 0; i < n && !ctx->dj.oom; i++) {
 		o = add_anomaly(ctx, e, "member added to privileged group");
 		if (o)
-			set(ctx, o, "member", text_string(ctx, added[i]->s, added[i]->len));
+			fh_dj_set(&ctx->dj, o, "member",
+				  fh_dj_text(&ctx->dj, added[i]->s, added[i]->len));
 	}
 }
 
@@ -470,14 +431,14 @@ static void diff_members(struct accounts_ctx *ctx, const struct entry *ne, const
 
 	if (of) {
 		om = members(ctx, of, &on);
-		if (ctx->oom)
+		if (ctx->dj.oom)
 			return;
 	}
 	nm = members(ctx, nf, &nn);
 	plus = malloc((nn + 1) * sizeof(*plus));
 	minus = malloc((on + 1) * sizeof(*minus));
 	if (!nm || !plus || !minus) {
-		ctx->oom = true;
+		ctx->dj.oom = true;
 		goto out_free;
 	}
 	while (i < on || j < nn) {
@@ -491,13 +452,13 @@ static void diff_members(struct accounts_ctx *ctx, const struct entry *ne, const
 	}
 	if (!of) {
 		if (out)
-			set(ctx, out, "members", member_array(ctx, plus, np));
+			fh_dj_set(&ctx->dj, out, "members", member_array(ctx, plus, np));
 	} else if (np || nmi) {
 		d = json_object();
-		set(ctx, out, "members", d);
+		fh_dj_set(&ctx->dj, out, "members", d);
 		if (d) {
-			set(ctx, d, "added", member_array(ctx, plus, np));
-			set(ctx, d, "removed", member_array(ctx, minus, nmi));
+			fh_dj_set(&ctx->dj, d, "added", member_array(ctx, plus, np));
+			fh_dj_set(&ctx->dj, d, "removed", member_array(ctx, minus, nmi));
 		}
 	}
 	member_anomalies(ctx, ne, plus, np);
@@ -520,7 +481,7 @@ static json_t *field_value(struct accounts_ctx *ctx, size_t k, const struct span
 		parse_number(f, &num);
 		return json_integer((json_int_t)num);
 	default:
-		return text_string(ctx, f->s, f->len);
+		return fh_dj_text(&ctx->dj, f->s, f->len);
 	}
 }
 
@@ -545,14 +506,14 @@ static void report_added(struct accounts_ctx *ctx, const struct entry *e)
 	split(e->s, e->len, f);
 	entry_anomalies(ctx, e, f);
 	o = add_item(ctx, ctx->added, &ctx->n_added);
-	for (k = 0; o && k < ctx->n_fields && !ctx->oom; k++) {
+	for (k = 0; o && k < ctx->n_fields && !ctx->dj.oom; k++) {
 		if (ctx->fields[k].type == F_MEMBERS)
 			diff_members(ctx, e, NULL, &f[k], o);
 		else if (ctx->fields[k].type != F_IGNORED)
-			set(ctx, o, ctx->fields[k].key, field_value(ctx, k, &f[k]));
+			fh_dj_set(&ctx->dj, o, ctx->fields[k].key, field_value(ctx, k, &f[k]));
 	}
 	if (o)
-		set(ctx, o, "line", json_integer((json_int_t)e->line));
+		fh_dj_set(&ctx->dj, o, "line", json_integer((json_int_t)e->line));
 	else if (ctx->kind == FH_ACCOUNT_GROUP)
 		/* Past the cap the members are not listed, but their anomalies still count. */
 		diff_members(ctx, e, NULL, &f[3], NULL);
@@ -563,7 +524,7 @@ static void report_removed(struct accounts_ctx *ctx, const struct entry *e)
 	json_t *o = add_item(ctx, ctx->removed, &ctx->n_removed);
 
 	if (o)
-		set(ctx, o, "name", text_string(ctx, e->s, e->name_len));
+		fh_dj_set(&ctx->dj, o, "name", fh_dj_text(&ctx->dj, e->s, e->name_len));
 }
 
 /* An {"old","new"} pair for field k. */
@@ -572,11 +533,11 @@ static void add_change(struct accounts_ctx *ctx, json_t *fields, size_t k, const
 {
 	json_t *c = json_object();
 
-	set(ctx, fields, ctx->fields[k].key, c);
+	fh_dj_set(&ctx->dj, fields, ctx->fields[k].key, c);
 	if (!c)
 		return;
-	set(ctx, c, "old", field_value(ctx, k, of));
-	set(ctx, c, "new", field_value(ctx, k, nf));
+	fh_dj_set(&ctx->dj, c, "old", field_value(ctx, k, of));
+	fh_dj_set(&ctx->dj, c, "new", field_value(ctx, k, nf));
 }
 
 static void report_changed(struct accounts_ctx *ctx, const struct entry *oe, const struct entry *ne)
@@ -593,10 +554,10 @@ static void report_changed(struct accounts_ctx *ctx, const struct entry *oe, con
 		return;
 	fields = json_object();
 	if (!fields) {
-		ctx->oom = true;
+		ctx->dj.oom = true;
 		return;
 	}
-	for (k = 1; k < ctx->n_fields && !ctx->oom; k++) {
+	for (k = 1; k < ctx->n_fields && !ctx->dj.oom; k++) {
 		switch (ctx->fields[k].type) {
 		case F_NUMBER:
 			parse_number(&of[k], &a);
@@ -623,7 +584,7 @@ static void report_changed(struct accounts_ctx *ctx, const struct entry *oe, con
 	    !strcmp(password_state(ctx, &nf[1]), "set"))
 		add_anomaly(ctx, ne, "password set on locked account");
 	/* Only ignored fields (shadow's reserved one) or member order differ. */
-	if (json_object_size(fields) == 0 || ctx->oom) {
+	if (json_object_size(fields) == 0 || ctx->dj.oom) {
 		json_decref(fields);
 		return;
 	}
@@ -632,9 +593,9 @@ static void report_changed(struct accounts_ctx *ctx, const struct entry *oe, con
 		json_decref(fields);
 		return;
 	}
-	set(ctx, o, "name", text_string(ctx, ne->s, ne->name_len));
-	set(ctx, o, "line", json_integer((json_int_t)ne->line));
-	set(ctx, o, "fields", fields);
+	fh_dj_set(&ctx->dj, o, "name", fh_dj_text(&ctx->dj, ne->s, ne->name_len));
+	fh_dj_set(&ctx->dj, o, "line", json_integer((json_int_t)ne->line));
+	fh_dj_set(&ctx->dj, o, "fields", fields);
 }
 
 /* Walks both sorted versions together, skipping duplicates. */
@@ -653,7 +614,7 @@ static void compare_versions(struct accounts_ctx *ctx, const struct version *ov,
 				ctx->uid0_count++;
 		}
 	}
-	while ((i < ov->n || j < nv->n) && !ctx->oom) {
+	while ((i < ov->n || j < nv->n) && !ctx->dj.oom) {
 		if (i < ov->n && ov->e[i].duplicate) {
 			i++;
 			continue;
@@ -700,12 +661,12 @@ json_t *fh_detail_accounts(enum fh_account_kind kind, const char *old_text, size
 	ctx.changed = json_array();
 	ctx.anomalies = json_array();
 	ctx.errors = json_array();
-	set(&ctx, root, "added", ctx.added);
-	set(&ctx, root, "removed", ctx.removed);
-	set(&ctx, root, "changed", ctx.changed);
-	set(&ctx, root, "anomalies", ctx.anomalies);
-	set(&ctx, root, "errors", ctx.errors);
-	if (ctx.oom) {
+	fh_dj_set(&ctx.dj, root, "added", ctx.added);
+	fh_dj_set(&ctx.dj, root, "removed", ctx.removed);
+	fh_dj_set(&ctx.dj, root, "changed", ctx.changed);
+	fh_dj_set(&ctx.dj, root, "anomalies", ctx.anomalies);
+	fh_dj_set(&ctx.dj, root, "errors", ctx.errors);
+	if (ctx.dj.oom) {
 		/* set() has stolen (or, without root, freed) every array. */
 		json_decref(root);
 		return NULL;
@@ -713,7 +674,7 @@ json_t *fh_detail_accounts(enum fh_account_kind kind, const char *old_text, size
 
 	parse_version(&ctx, &ov, old_text ? old_text : "", old_text ? old_len : 0);
 	parse_version(&ctx, &nv, new_text ? new_text : "", new_text ? new_len : 0);
-	if (!ctx.oom) {
+	if (!ctx.dj.oom) {
 		sort_version(&ctx, &ov, false);
 		sort_version(&ctx, &nv, true);
 		compare_versions(&ctx, &ov, &nv);
@@ -724,17 +685,18 @@ json_t *fh_detail_accounts(enum fh_account_kind kind, const char *old_text, size
 	    ctx.n_errors > FH_DETAIL_MAX_ITEMS)
 		ctx.truncated = true;
 	if (ctx.truncated) {
-		set(&ctx, root, "truncated", json_true());
-		set(&ctx, root, "added_total", json_integer((json_int_t)ctx.n_added));
-		set(&ctx, root, "removed_total", json_integer((json_int_t)ctx.n_removed));
-		set(&ctx, root, "changed_total", json_integer((json_int_t)ctx.n_changed));
-		set(&ctx, root, "anomalies_total", json_integer((json_int_t)ctx.n_anomalies));
-		set(&ctx, root, "errors_total", json_integer((json_int_t)ctx.n_errors));
+		fh_dj_set(&ctx.dj, root, "truncated", json_true());
+		fh_dj_set(&ctx.dj, root, "added_total", json_integer((json_int_t)ctx.n_added));
+		fh_dj_set(&ctx.dj, root, "removed_total", json_integer((json_int_t)ctx.n_removed));
+		fh_dj_set(&ctx.dj, root, "changed_total", json_integer((json_int_t)ctx.n_changed));
+		fh_dj_set(&ctx.dj, root, "anomalies_total",
+			  json_integer((json_int_t)ctx.n_anomalies));
+		fh_dj_set(&ctx.dj, root, "errors_total", json_integer((json_int_t)ctx.n_errors));
 	}
 	free(ov.e);
 	free(nv.e);
-	fh_buf_free(&ctx.buf);
-	if (ctx.oom) {
+	fh_dj_free(&ctx.dj);
+	if (ctx.dj.oom) {
 		json_decref(root);
 		return NULL;
 	}

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common/common.h"
+#include "persist/detail_json.h"
 #include "persist/persist.h"
 
 /*
@@ -40,65 +41,8 @@
 struct cron_ctx {
 	json_t *entries, *environment, *errors;
 	size_t n_entries, n_environment, n_errors;
-	struct fh_buf buf;
-	bool oom;
+	struct fh_dj dj; /* strings and the out-of-memory flag */
 };
-
-/* A new JSON string of s, made valid UTF-8 with NUL bytes replaced (see the invariants). */
-static json_t *text_string(struct cron_ctx *ctx, const char *s, size_t len)
-{
-	json_t *j;
-	size_t i, start = 0;
-
-	fh_buf_reset(&ctx->buf);
-	for (i = 0; i <= len; i++) {
-		if (i < len && s[i] != '\0')
-			continue;
-		fh_utf8_sanitize(&ctx->buf, s + start, i - start);
-		if (i < len)
-			fh_buf_append(&ctx->buf, "\xef\xbf\xbd", 3);
-		start = i + 1;
-	}
-	/* An empty buffer may have no storage yet. */
-	fh_buf_append(&ctx->buf, "", 0);
-	if (ctx->buf.oom)
-		return NULL;
-	j = json_stringn(ctx->buf.data, ctx->buf.len);
-	if (!j)
-		ctx->oom = true;
-	return j;
-}
-
-/* Sets key of obj to v (stolen); records an allocation failure. */
-static void set(struct cron_ctx *ctx, json_t *obj, const char *key, json_t *v)
-{
-	if (!v || json_object_set_new(obj, key, v))
-		ctx->oom = true;
-}
-
-/* A new {"line":N} to fill, appended to arr; NULL when out of memory. */
-static json_t *add_item(struct cron_ctx *ctx, json_t *arr, size_t line)
-{
-	json_t *o = json_object();
-
-	if (!o || json_array_append_new(arr, o)) {
-		ctx->oom = true;
-		return NULL;
-	}
-	set(ctx, o, "line", json_integer((json_int_t)line));
-	return o;
-}
-
-static void add_error(struct cron_ctx *ctx, size_t line, const char *msg)
-{
-	json_t *o;
-
-	if (ctx->n_errors++ >= FH_DETAIL_MAX_ITEMS)
-		return;
-	o = add_item(ctx, ctx->errors, line);
-	if (o)
-		set(ctx, o, "message", text_string(ctx, msg, strlen(msg)));
-}
 
 /*
  * Whether line is `name = value`, cron's load_env() rule. The value loses its surrounding
@@ -132,11 +76,11 @@ static bool parse_env(struct cron_ctx *ctx, size_t lineno, const char *s, size_t
 	}
 	if (ctx->n_environment++ >= FH_DETAIL_MAX_ITEMS)
 		return true;
-	o = add_item(ctx, ctx->environment, lineno);
+	o = fh_dj_item(&ctx->dj, ctx->environment, lineno);
 	if (!o)
 		return true;
-	set(ctx, o, "name", text_string(ctx, s + name, name_end - name));
-	set(ctx, o, "value", text_string(ctx, s + val, val_end - val));
+	fh_dj_set(&ctx->dj, o, "name", fh_dj_text(&ctx->dj, s + name, name_end - name));
+	fh_dj_set(&ctx->dj, o, "value", fh_dj_text(&ctx->dj, s + val, val_end - val));
 	return true;
 }
 
@@ -301,7 +245,8 @@ static void parse_job(struct cron_ctx *ctx, size_t lineno, const char *s, size_t
 			if (strlen(specials[k]) == e - i && !memcmp(specials[k], s + i, e - i))
 				break;
 		if (k == n) {
-			add_error(ctx, lineno, "unknown @keyword schedule");
+			fh_dj_error(&ctx->dj, ctx->errors, &ctx->n_errors, lineno,
+				    "unknown @keyword schedule");
 			return;
 		}
 		i = e;
@@ -313,11 +258,11 @@ static void parse_job(struct cron_ctx *ctx, size_t lineno, const char *s, size_t
 					 "too few fields: %zu of 5 time fields, expected %s", k,
 					 kind == FH_CRON_SYSTEM ? "then a user and a command"
 								: "then a command");
-				add_error(ctx, lineno, msg);
+				fh_dj_error(&ctx->dj, ctx->errors, &ctx->n_errors, lineno, msg);
 				return;
 			}
 			if (parse_field(&fields[k], s + i, e - i, msg, sizeof(msg))) {
-				add_error(ctx, lineno, msg);
+				fh_dj_error(&ctx->dj, ctx->errors, &ctx->n_errors, lineno, msg);
 				return;
 			}
 			i = e;
@@ -328,7 +273,8 @@ static void parse_job(struct cron_ctx *ctx, size_t lineno, const char *s, size_t
 		user_end = next_word(s, len, &i);
 		user = i;
 		if (user == len) {
-			add_error(ctx, lineno, "missing user and command");
+			fh_dj_error(&ctx->dj, ctx->errors, &ctx->n_errors, lineno,
+				    "missing user and command");
 			return;
 		}
 		i = user_end;
@@ -336,33 +282,33 @@ static void parse_job(struct cron_ctx *ctx, size_t lineno, const char *s, size_t
 	while (i < len && BLANK(s[i]))
 		i++;
 	if (i == len) {
-		add_error(ctx, lineno, "missing command");
+		fh_dj_error(&ctx->dj, ctx->errors, &ctx->n_errors, lineno, "missing command");
 		return;
 	}
 	if (ctx->n_entries++ >= FH_DETAIL_MAX_ITEMS)
 		return;
-	o = add_item(ctx, ctx->entries, lineno);
+	o = fh_dj_item(&ctx->dj, ctx->entries, lineno);
 	if (!o)
 		return;
 	/* The schedule as cron reads it: its fields separated by one space. */
-	fh_buf_reset(&ctx->buf);
+	fh_buf_reset(&ctx->dj.buf);
 	for (k = sched; k < sched_end;) {
 		e = next_word(s, sched_end, &k);
 		if (k == e)
 			break;
-		if (ctx->buf.len)
-			fh_buf_append(&ctx->buf, " ", 1);
-		fh_buf_append(&ctx->buf, s + k, e - k);
+		if (ctx->dj.buf.len)
+			fh_buf_append(&ctx->dj.buf, " ", 1);
+		fh_buf_append(&ctx->dj.buf, s + k, e - k);
 		k = e;
 	}
 	/* Only ASCII passed the field checks, so the schedule is already valid text. */
-	if (ctx->buf.oom)
-		ctx->oom = true;
+	if (ctx->dj.buf.oom)
+		ctx->dj.oom = true;
 	else
-		set(ctx, o, "schedule", json_stringn(ctx->buf.data, ctx->buf.len));
+		fh_dj_set(&ctx->dj, o, "schedule", json_stringn(ctx->dj.buf.data, ctx->dj.buf.len));
 	if (kind == FH_CRON_SYSTEM)
-		set(ctx, o, "user", text_string(ctx, s + user, user_end - user));
-	set(ctx, o, "command", text_string(ctx, s + i, len - i));
+		fh_dj_set(&ctx->dj, o, "user", fh_dj_text(&ctx->dj, s + user, user_end - user));
+	fh_dj_set(&ctx->dj, o, "command", fh_dj_text(&ctx->dj, s + i, len - i));
 }
 
 static void parse_line(struct cron_ctx *ctx, size_t lineno, const char *s, size_t len,
@@ -404,11 +350,11 @@ json_t *fh_detail_cron(const char *text, size_t len, enum fh_cron_kind kind)
 		json_decref(root);
 		return NULL;
 	}
-	set(&ctx, root, "entries", ctx.entries);
-	set(&ctx, root, "environment", ctx.environment);
-	set(&ctx, root, "errors", ctx.errors);
+	fh_dj_set(&ctx.dj, root, "entries", ctx.entries);
+	fh_dj_set(&ctx.dj, root, "environment", ctx.environment);
+	fh_dj_set(&ctx.dj, root, "errors", ctx.errors);
 
-	while (pos < len && !ctx.oom) {
+	while (pos < len && !ctx.dj.oom) {
 		nl = memchr(text + pos, '\n', len - pos);
 		lineno++;
 		parse_line(&ctx, lineno, text + pos, nl ? (size_t)(nl - text) - pos : len - pos,
@@ -420,13 +366,14 @@ json_t *fh_detail_cron(const char *text, size_t len, enum fh_cron_kind kind)
 	    ctx.n_errors > FH_DETAIL_MAX_ITEMS)
 		truncated = true;
 	if (truncated) {
-		set(&ctx, root, "truncated", json_true());
-		set(&ctx, root, "entries_total", json_integer((json_int_t)ctx.n_entries));
-		set(&ctx, root, "environment_total", json_integer((json_int_t)ctx.n_environment));
-		set(&ctx, root, "errors_total", json_integer((json_int_t)ctx.n_errors));
+		fh_dj_set(&ctx.dj, root, "truncated", json_true());
+		fh_dj_set(&ctx.dj, root, "entries_total", json_integer((json_int_t)ctx.n_entries));
+		fh_dj_set(&ctx.dj, root, "environment_total",
+			  json_integer((json_int_t)ctx.n_environment));
+		fh_dj_set(&ctx.dj, root, "errors_total", json_integer((json_int_t)ctx.n_errors));
 	}
-	fh_buf_free(&ctx.buf);
-	if (ctx.oom) {
+	fh_dj_free(&ctx.dj);
+	if (ctx.dj.oom) {
 		json_decref(root);
 		return NULL;
 	}

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common/common.h"
+#include "persist/detail_json.h"
 #include "persist/persist.h"
 
 /*
@@ -51,43 +52,8 @@ struct dctx {
 	struct list lists[5];
 	size_t n_lists;
 	struct list *errors;
-	struct fh_buf buf;
-	bool oom;
+	struct fh_dj dj; /* strings and the out-of-memory flag */
 };
-
-/* A new JSON string of s, made valid UTF-8 with NUL bytes replaced (see the invariants). */
-static json_t *text_string(struct dctx *ctx, const char *s, size_t len)
-{
-	json_t *j;
-	size_t i, start = 0;
-
-	fh_buf_reset(&ctx->buf);
-	for (i = 0; i <= len; i++) {
-		if (i < len && s[i] != '\0')
-			continue;
-		fh_utf8_sanitize(&ctx->buf, s + start, i - start);
-		if (i < len)
-			fh_buf_append(&ctx->buf, "\xef\xbf\xbd", 3);
-		start = i + 1;
-	}
-	/* An empty buffer may have no storage yet. */
-	fh_buf_append(&ctx->buf, "", 0);
-	if (ctx->buf.oom) {
-		ctx->oom = true;
-		return NULL;
-	}
-	j = json_stringn(ctx->buf.data, ctx->buf.len);
-	if (!j)
-		ctx->oom = true;
-	return j;
-}
-
-/* Sets key of obj to v (stolen); records an allocation failure. */
-static void set(struct dctx *ctx, json_t *obj, const char *key, json_t *v)
-{
-	if (!v || json_object_set_new(obj, key, v))
-		ctx->oom = true;
-}
 
 /* Sets up the result and its lists, "errors" last; NULL when out of memory. */
 static json_t *start(struct dctx *ctx, const char *const *names, size_t n)
@@ -100,11 +66,11 @@ static json_t *start(struct dctx *ctx, const char *const *names, size_t n)
 	for (i = 0; i <= n; i++) {
 		ctx->lists[i].name = i < n ? names[i] : "errors";
 		ctx->lists[i].arr = json_array();
-		set(ctx, root, ctx->lists[i].name, ctx->lists[i].arr);
+		fh_dj_set(&ctx->dj, root, ctx->lists[i].name, ctx->lists[i].arr);
 	}
 	ctx->n_lists = n + 1;
 	ctx->errors = &ctx->lists[n];
-	if (ctx->oom) {
+	if (ctx->dj.oom) {
 		json_decref(root);
 		return NULL;
 	}
@@ -120,10 +86,10 @@ static json_t *add_item(struct dctx *ctx, struct list *l, size_t line)
 		return NULL;
 	o = json_object();
 	if (!o || json_array_append_new(l->arr, o)) {
-		ctx->oom = true;
+		ctx->dj.oom = true;
 		return NULL;
 	}
-	set(ctx, o, "line", json_integer((json_int_t)line));
+	fh_dj_set(&ctx->dj, o, "line", json_integer((json_int_t)line));
 	return o;
 }
 
@@ -132,7 +98,7 @@ static void add_error(struct dctx *ctx, size_t line, const char *msg)
 	json_t *o = add_item(ctx, ctx->errors, line);
 
 	if (o)
-		set(ctx, o, "message", text_string(ctx, msg, strlen(msg)));
+		fh_dj_set(&ctx->dj, o, "message", fh_dj_text(&ctx->dj, msg, strlen(msg)));
 }
 
 /* Adds the counts when anything was cut, frees the context; root or NULL on OOM. */
@@ -145,14 +111,14 @@ static json_t *finish(struct dctx *ctx, json_t *root, bool truncated)
 		if (ctx->lists[i].n > FH_DETAIL_MAX_ITEMS)
 			truncated = true;
 	if (truncated) {
-		set(ctx, root, "truncated", json_true());
+		fh_dj_set(&ctx->dj, root, "truncated", json_true());
 		for (i = 0; i < ctx->n_lists; i++) {
 			snprintf(key, sizeof(key), "%s_total", ctx->lists[i].name);
-			set(ctx, root, key, json_integer((json_int_t)ctx->lists[i].n));
+			fh_dj_set(&ctx->dj, root, key, json_integer((json_int_t)ctx->lists[i].n));
 		}
 	}
-	fh_buf_free(&ctx->buf);
-	if (ctx->oom) {
+	fh_dj_free(&ctx->dj);
+	if (ctx->dj.oom) {
 		json_decref(root);
 		return NULL;
 	}
@@ -272,7 +238,8 @@ static void desktop_line(struct dctx *ctx, json_t *root, struct desktop_state *s
 		}
 		st->key_line[k] = lineno;
 		/* The last one wins, as with GKeyFile. */
-		set(ctx, root, desktop_keys[k].out, text_string(ctx, s + i, len - i));
+		fh_dj_set(&ctx->dj, root, desktop_keys[k].out,
+			  fh_dj_text(&ctx->dj, s + i, len - i));
 		return;
 	}
 }
@@ -289,7 +256,7 @@ json_t *fh_detail_desktop(const char *text, size_t len)
 	root = start(&ctx, NULL, 0);
 	if (!root)
 		return NULL;
-	while (pos < len && !ctx.oom) {
+	while (pos < len && !ctx.dj.oom) {
 		nl = memchr(text + pos, '\n', len - pos);
 		lineno++;
 		desktop_line(&ctx, root, &st, lineno, text + pos,
@@ -328,7 +295,7 @@ json_t *fh_detail_ld_preload(const char *text, size_t len)
 		len = (size_t)(nul - text);
 		lineno = 1;
 	}
-	while (i < len && !ctx.oom) {
+	while (i < len && !ctx.dj.oom) {
 		if (text[i] == '\n') {
 			lineno++;
 			i++;
@@ -347,9 +314,9 @@ json_t *fh_detail_ld_preload(const char *text, size_t len)
 			;
 		o = add_item(&ctx, ctx.lists, lineno);
 		if (o) {
-			set(&ctx, o, "path", text_string(&ctx, text + i, e - i));
+			fh_dj_set(&ctx.dj, o, "path", fh_dj_text(&ctx.dj, text + i, e - i));
 			if (text[i] != '/')
-				set(&ctx, o, "relative", json_true());
+				fh_dj_set(&ctx.dj, o, "relative", json_true());
 		}
 		if (text[e - 1] == '\r')
 			add_error(&ctx, lineno,
@@ -502,7 +469,7 @@ static void sudoers_rule(struct dctx *ctx, size_t lineno, const char *s, size_t 
 	}
 	jtags = json_array();
 	if (!jtags) {
-		ctx->oom = true;
+		ctx->dj.oom = true;
 		return;
 	}
 	for (;;) {
@@ -518,7 +485,7 @@ static void sudoers_rule(struct dctx *ctx, size_t lineno, const char *s, size_t 
 		if (t <= 1)
 			nopasswd = t == 0;
 		if (json_array_append_new(jtags, json_string(tags[t])))
-			ctx->oom = true;
+			ctx->dj.oom = true;
 		n_tags++;
 		for (i = e + 1; i < len && BLANK(s[i]); i++)
 			;
@@ -547,16 +514,16 @@ static void sudoers_rule(struct dctx *ctx, size_t lineno, const char *s, size_t 
 		json_decref(jtags);
 		return;
 	}
-	set(ctx, o, "users", text_string(ctx, s, users_end));
-	set(ctx, o, "hosts", text_string(ctx, s + hosts, lhs_end - hosts));
+	fh_dj_set(&ctx->dj, o, "users", fh_dj_text(&ctx->dj, s, users_end));
+	fh_dj_set(&ctx->dj, o, "hosts", fh_dj_text(&ctx->dj, s + hosts, lhs_end - hosts));
 	if (runas)
-		set(ctx, o, "runas", text_string(ctx, runas, runas_len));
-	set(ctx, o, "nopasswd", json_boolean(nopasswd));
+		fh_dj_set(&ctx->dj, o, "runas", fh_dj_text(&ctx->dj, runas, runas_len));
+	fh_dj_set(&ctx->dj, o, "nopasswd", json_boolean(nopasswd));
 	if (n_tags)
-		set(ctx, o, "tags", jtags);
+		fh_dj_set(&ctx->dj, o, "tags", jtags);
 	else
 		json_decref(jtags);
-	set(ctx, o, "commands", text_string(ctx, s + i, e - i));
+	fh_dj_set(&ctx->dj, o, "commands", fh_dj_text(&ctx->dj, s + i, e - i));
 }
 
 static const char *const alias_kinds[] = { "User_Alias", "Runas_Alias", "Host_Alias", "Cmnd_Alias",
@@ -587,8 +554,8 @@ static void sudoers_line(struct dctx *ctx, size_t lineno, const char *s, size_t 
 		}
 		o = add_item(ctx, &ctx->lists[S_INCLUDES], lineno);
 		if (o) {
-			set(ctx, o, "directive", json_string(include_kinds[k]));
-			set(ctx, o, "path", text_string(ctx, s + v, len - v));
+			fh_dj_set(&ctx->dj, o, "directive", json_string(include_kinds[k]));
+			fh_dj_set(&ctx->dj, o, "path", fh_dj_text(&ctx->dj, s + v, len - v));
 		}
 		return;
 	}
@@ -611,8 +578,9 @@ static void sudoers_line(struct dctx *ctx, size_t lineno, const char *s, size_t 
 		o = add_item(ctx, &ctx->lists[S_DEFAULTS], lineno);
 		if (o) {
 			if (e > i + 8)
-				set(ctx, o, "scope", text_string(ctx, s + i + 8, e - i - 8));
-			set(ctx, o, "value", text_string(ctx, s + v, len - v));
+				fh_dj_set(&ctx->dj, o, "scope",
+					  fh_dj_text(&ctx->dj, s + i + 8, e - i - 8));
+			fh_dj_set(&ctx->dj, o, "value", fh_dj_text(&ctx->dj, s + v, len - v));
 		}
 		*risk |= defaults_risks(s + v, len - v);
 		if (v == len)
@@ -631,8 +599,8 @@ static void sudoers_line(struct dctx *ctx, size_t lineno, const char *s, size_t 
 		}
 		o = add_item(ctx, &ctx->lists[S_ALIASES], lineno);
 		if (o) {
-			set(ctx, o, "kind", json_string(alias_kinds[k]));
-			set(ctx, o, "text", text_string(ctx, s + v, len - v));
+			fh_dj_set(&ctx->dj, o, "kind", json_string(alias_kinds[k]));
+			fh_dj_set(&ctx->dj, o, "text", fh_dj_text(&ctx->dj, s + v, len - v));
 		}
 		return;
 	}
@@ -657,7 +625,7 @@ json_t *fh_detail_sudoers(const char *text, size_t len)
 	root = start(&ctx, names, 4);
 	if (!root)
 		return NULL;
-	while (pos < len && !ctx.oom) {
+	while (pos < len && !ctx.dj.oom) {
 		nl = memchr(text + pos, '\n', len - pos);
 		n = nl ? (size_t)(nl - text) - pos : len - pos;
 		lineno++;
@@ -673,7 +641,7 @@ json_t *fh_detail_sudoers(const char *text, size_t len)
 		if (more && pos < len)
 			continue;
 		if (line.oom)
-			ctx.oom = true;
+			ctx.dj.oom = true;
 		else
 			sudoers_line(&ctx, first, line.data, line.len, &risk);
 		fh_buf_reset(&line);
@@ -681,11 +649,11 @@ json_t *fh_detail_sudoers(const char *text, size_t len)
 	fh_buf_free(&line);
 	if (risk) {
 		arr = json_array();
-		set(&ctx, root, "risky", arr);
+		fh_dj_set(&ctx.dj, root, "risky", arr);
 		for (k = 0; arr && k < 5; k++)
 			if ((risk & (1u << k)) &&
 			    json_array_append_new(arr, json_string(risky_names[k])))
-				ctx.oom = true;
+				ctx.dj.oom = true;
 	}
 	return finish(&ctx, root, truncated);
 }

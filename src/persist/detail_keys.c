@@ -7,6 +7,7 @@
 #include <sha2.h>
 
 #include "common/common.h"
+#include "persist/detail_json.h"
 #include "persist/persist.h"
 
 /*
@@ -71,71 +72,9 @@ static const struct key_type {
 struct keys_ctx {
 	json_t *keys, *errors;
 	size_t n_keys, n_errors;
-	struct fh_buf buf, blob;
-	bool oom;
+	struct fh_dj dj;    /* strings and the out-of-memory flag */
+	struct fh_buf blob; /* the decoded key */
 };
-
-/* A new JSON string of s, made valid UTF-8 with NUL bytes replaced (see the invariants). */
-static json_t *text_string(struct keys_ctx *ctx, const char *s, size_t len)
-{
-	json_t *j;
-	size_t i, start = 0;
-
-	fh_buf_reset(&ctx->buf);
-	for (i = 0; i <= len; i++) {
-		if (i < len && s[i] != '\0')
-			continue;
-		fh_utf8_sanitize(&ctx->buf, s + start, i - start);
-		if (i < len)
-			fh_buf_append(&ctx->buf, "\xef\xbf\xbd", 3);
-		start = i + 1;
-	}
-	/* An empty buffer may have no storage yet. */
-	fh_buf_append(&ctx->buf, "", 0);
-	if (ctx->buf.oom)
-		return NULL;
-	j = json_stringn(ctx->buf.data, ctx->buf.len);
-	if (!j)
-		ctx->oom = true;
-	return j;
-}
-
-/* Sets key of obj to v (stolen); records an allocation failure. */
-static void set(struct keys_ctx *ctx, json_t *obj, const char *key, json_t *v)
-{
-	if (!v || json_object_set_new(obj, key, v))
-		ctx->oom = true;
-}
-
-static void append(struct keys_ctx *ctx, json_t *arr, json_t *v)
-{
-	if (!v || json_array_append_new(arr, v))
-		ctx->oom = true;
-}
-
-/* A new {"line":N} to fill, appended to arr; NULL when out of memory. */
-static json_t *add_item(struct keys_ctx *ctx, json_t *arr, size_t line)
-{
-	json_t *o = json_object();
-
-	if (!o || json_array_append_new(arr, o)) {
-		ctx->oom = true;
-		return NULL;
-	}
-	set(ctx, o, "line", json_integer((json_int_t)line));
-	return o;
-}
-
-static void add_error(struct keys_ctx *ctx, size_t line, const char *msg)
-{
-	json_t *o;
-
-	if (ctx->n_errors++ >= FH_DETAIL_MAX_ITEMS)
-		return;
-	o = add_item(ctx, ctx->errors, line);
-	if (o)
-		set(ctx, o, "message", text_string(ctx, msg, strlen(msg)));
-}
 
 static const struct key_type *find_type(const char *s, size_t len)
 {
@@ -198,7 +137,7 @@ static int b64_decode(struct keys_ctx *ctx, const char *s, size_t len)
 		fh_buf_append(&ctx->blob, out, i + 4 == len ? 3 - pad : 3);
 	}
 	if (ctx->blob.oom)
-		ctx->oom = true;
+		ctx->dj.oom = true;
 	return 0;
 }
 
@@ -261,16 +200,16 @@ static const char *fingerprint(struct keys_ctx *ctx, json_t *o, const struct key
 		SHA256Update(&sha, b, len);
 	}
 	SHA256Final(digest, &sha);
-	fh_buf_reset(&ctx->buf);
-	fh_buf_append(&ctx->buf, "SHA256:", 7);
-	fh_base64(&ctx->buf, digest, sizeof(digest));
-	if (ctx->buf.oom) {
-		ctx->oom = true;
+	fh_buf_reset(&ctx->dj.buf);
+	fh_buf_append(&ctx->dj.buf, "SHA256:", 7);
+	fh_base64(&ctx->dj.buf, digest, sizeof(digest));
+	if (ctx->dj.buf.oom) {
+		ctx->dj.oom = true;
 		return NULL;
 	}
-	while (ctx->buf.len && ctx->buf.data[ctx->buf.len - 1] == '=')
-		ctx->buf.len--;
-	set(ctx, o, "fingerprint", json_stringn(ctx->buf.data, ctx->buf.len));
+	while (ctx->dj.buf.len && ctx->dj.buf.data[ctx->dj.buf.len - 1] == '=')
+		ctx->dj.buf.len--;
+	fh_dj_set(&ctx->dj, o, "fingerprint", json_stringn(ctx->dj.buf.data, ctx->dj.buf.len));
 	return NULL;
 }
 
@@ -292,9 +231,9 @@ static int set_quoted(struct keys_ctx *ctx, json_t *o, const char *key, const ch
 	}
 	fh_buf_append(&raw, "", 0);
 	if (raw.oom)
-		ctx->oom = true;
+		ctx->dj.oom = true;
 	else
-		set(ctx, o, key, text_string(ctx, raw.data, raw.len));
+		fh_dj_set(&ctx->dj, o, key, fh_dj_text(&ctx->dj, raw.data, raw.len));
 	fh_buf_free(&raw);
 	return 0;
 }
@@ -314,7 +253,7 @@ static void parse_options(struct keys_ctx *ctx, size_t lineno, json_t *o, const 
 	size_t i, start = 0;
 	bool quoted = false, has_command = false, has_from = false;
 
-	set(ctx, o, "options", opts);
+	fh_dj_set(&ctx->dj, o, "options", opts);
 	if (!opts)
 		return;
 	for (i = 0; i <= len; i++) {
@@ -327,16 +266,18 @@ static void parse_options(struct keys_ctx *ctx, size_t lineno, json_t *o, const 
 		if (i < len && (quoted || s[i] != ','))
 			continue;
 		if (i > start) {
-			append(ctx, opts, text_string(ctx, s + start, i - start));
+			fh_dj_append(&ctx->dj, opts, fh_dj_text(&ctx->dj, s + start, i - start));
 			if (!has_command && is_option(s + start, i - start, "command")) {
 				has_command = true;
 				if (set_quoted(ctx, o, "forced_command", s + start + 8,
 					       i - start - 8))
-					add_error(ctx, lineno, "command= option is not quoted");
+					fh_dj_error(&ctx->dj, ctx->errors, &ctx->n_errors, lineno,
+						    "command= option is not quoted");
 			} else if (!has_from && is_option(s + start, i - start, "from")) {
 				has_from = true;
 				if (set_quoted(ctx, o, "from", s + start + 5, i - start - 5))
-					add_error(ctx, lineno, "from= option is not quoted");
+					fh_dj_error(&ctx->dj, ctx->errors, &ctx->n_errors, lineno,
+						    "from= option is not quoted");
 			}
 		}
 		start = i + 1;
@@ -372,7 +313,8 @@ static void parse_line(struct keys_ctx *ctx, size_t lineno, const char *s, size_
 				quoted = !quoted;
 		}
 		if (quoted) {
-			add_error(ctx, lineno, "unterminated quote in key options");
+			fh_dj_error(&ctx->dj, ctx->errors, &ctx->n_errors, lineno,
+				    "unterminated quote in key options");
 			return;
 		}
 		opt_end = i;
@@ -383,12 +325,14 @@ static void parse_line(struct keys_ctx *ctx, size_t lineno, const char *s, size_
 			i++;
 		type_end = i;
 		if (type == type_end) {
-			add_error(ctx, lineno, "missing key type after the options");
+			fh_dj_error(&ctx->dj, ctx->errors, &ctx->n_errors, lineno,
+				    "missing key type after the options");
 			return;
 		}
 		t = find_type(s + type, type_end - type);
 		if (!t) {
-			add_error(ctx, lineno, "unknown key type");
+			fh_dj_error(&ctx->dj, ctx->errors, &ctx->n_errors, lineno,
+				    "unknown key type");
 			return;
 		}
 	}
@@ -399,7 +343,7 @@ static void parse_line(struct keys_ctx *ctx, size_t lineno, const char *s, size_
 		i++;
 	blob_end = i;
 	if (blob == blob_end) {
-		add_error(ctx, lineno, "missing key blob");
+		fh_dj_error(&ctx->dj, ctx->errors, &ctx->n_errors, lineno, "missing key blob");
 		return;
 	}
 	while (i < len && BLANK(s[i]))
@@ -409,35 +353,36 @@ static void parse_line(struct keys_ctx *ctx, size_t lineno, const char *s, size_
 	while (com_end > com && BLANK(s[com_end - 1]))
 		com_end--;
 	if (b64_decode(ctx, s + blob, blob_end - blob)) {
-		add_error(ctx, lineno, "key blob is not base64");
+		fh_dj_error(&ctx->dj, ctx->errors, &ctx->n_errors, lineno,
+			    "key blob is not base64");
 		return;
 	}
-	if (ctx->oom)
+	if (ctx->dj.oom)
 		return;
 	o = json_object();
 	if (!o) {
-		ctx->oom = true;
+		ctx->dj.oom = true;
 		return;
 	}
 	err = fingerprint(ctx, o, t);
 	if (err) {
 		json_decref(o);
-		add_error(ctx, lineno, err);
+		fh_dj_error(&ctx->dj, ctx->errors, &ctx->n_errors, lineno, err);
 		return;
 	}
 	if (ctx->n_keys++ >= FH_DETAIL_MAX_ITEMS) {
 		json_decref(o);
 		return;
 	}
-	append(ctx, ctx->keys, o);
-	set(ctx, o, "line", json_integer((json_int_t)lineno));
-	set(ctx, o, "type", json_string(t->name));
+	fh_dj_append(&ctx->dj, ctx->keys, o);
+	fh_dj_set(&ctx->dj, o, "line", json_integer((json_int_t)lineno));
+	fh_dj_set(&ctx->dj, o, "type", json_string(t->name));
 	if (com < com_end)
-		set(ctx, o, "comment", text_string(ctx, s + com, com_end - com));
+		fh_dj_set(&ctx->dj, o, "comment", fh_dj_text(&ctx->dj, s + com, com_end - com));
 	if (opt < opt_end)
 		parse_options(ctx, lineno, o, s + opt, opt_end - opt);
 	else
-		set(ctx, o, "options", json_array());
+		fh_dj_set(&ctx->dj, o, "options", json_array());
 }
 
 json_t *fh_detail_authorized_keys(const char *text, size_t len)
@@ -461,10 +406,10 @@ json_t *fh_detail_authorized_keys(const char *text, size_t len)
 		json_decref(root);
 		return NULL;
 	}
-	set(&ctx, root, "keys", ctx.keys);
-	set(&ctx, root, "errors", ctx.errors);
+	fh_dj_set(&ctx.dj, root, "keys", ctx.keys);
+	fh_dj_set(&ctx.dj, root, "errors", ctx.errors);
 
-	while (pos < len && !ctx.oom) {
+	while (pos < len && !ctx.dj.oom) {
 		nl = memchr(text + pos, '\n', len - pos);
 		lineno++;
 		parse_line(&ctx, lineno, text + pos, nl ? (size_t)(nl - text) - pos : len - pos);
@@ -474,13 +419,13 @@ json_t *fh_detail_authorized_keys(const char *text, size_t len)
 	if (ctx.n_keys > FH_DETAIL_MAX_ITEMS || ctx.n_errors > FH_DETAIL_MAX_ITEMS)
 		truncated = true;
 	if (truncated) {
-		set(&ctx, root, "truncated", json_true());
-		set(&ctx, root, "keys_total", json_integer((json_int_t)ctx.n_keys));
-		set(&ctx, root, "errors_total", json_integer((json_int_t)ctx.n_errors));
+		fh_dj_set(&ctx.dj, root, "truncated", json_true());
+		fh_dj_set(&ctx.dj, root, "keys_total", json_integer((json_int_t)ctx.n_keys));
+		fh_dj_set(&ctx.dj, root, "errors_total", json_integer((json_int_t)ctx.n_errors));
 	}
-	fh_buf_free(&ctx.buf);
+	fh_dj_free(&ctx.dj);
 	fh_buf_free(&ctx.blob);
-	if (ctx.oom) {
+	if (ctx.dj.oom) {
 		json_decref(root);
 		return NULL;
 	}

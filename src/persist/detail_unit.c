@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common/common.h"
+#include "persist/detail_json.h"
 #include "persist/persist.h"
 
 /*
@@ -109,12 +110,11 @@ static const char *const unit_types[] = {
 
 struct unit_parser {
 	json_t *root;
-	struct fh_buf tmp; /* sanitizing scratch */
+	struct fh_dj dj; /* strings and the out-of-memory flag */
 	char section[SECTION_MAX];
 	bool in_section; /* a header was seen (section may be "" for an unknown one) */
 	size_t items;	 /* values listed so far */
 	bool truncated;
-	bool oom;
 };
 
 static bool is_blank(char c)
@@ -132,29 +132,6 @@ static void strip(const char **s, size_t *n)
 		(*n)--;
 }
 
-/* A new JSON string of n bytes made valid UTF-8, or NULL (and p->oom) on failure. */
-static json_t *str(struct unit_parser *p, const char *s, size_t n)
-{
-	json_t *j;
-
-	fh_buf_reset(&p->tmp);
-	fh_utf8_sanitize(&p->tmp, s, n);
-	if (p->tmp.oom) {
-		p->oom = true;
-		return NULL;
-	}
-	j = json_stringn(p->tmp.len ? p->tmp.data : "", p->tmp.len);
-	if (!j)
-		p->oom = true;
-	return j;
-}
-
-static void set_new(struct unit_parser *p, json_t *obj, const char *key, json_t *v)
-{
-	if (!v || json_object_set_new(obj, key, v) != 0)
-		p->oom = true;
-}
-
 /* Whether one more value may be listed; past the bound, marks the detail truncated. */
 static bool take_item(struct unit_parser *p)
 {
@@ -170,7 +147,7 @@ static void append_new(struct unit_parser *p, json_t *arr, json_t *v)
 {
 	if (!arr || !v || json_array_append_new(arr, v) != 0) {
 		json_decref(v);
-		p->oom = true;
+		p->dj.oom = true;
 	}
 }
 
@@ -185,8 +162,8 @@ static json_t *member(struct unit_parser *p, json_t *obj, const char *key, bool 
 	if (m)
 		return m;
 	m = is_array ? json_array() : json_object();
-	set_new(p, obj, key, m);
-	return p->oom ? NULL : m;
+	fh_dj_set(&p->dj, obj, key, m);
+	return p->dj.oom ? NULL : m;
 }
 
 /* A new list entry object, counted against the item cap; NULL when capped or out of memory. */
@@ -198,7 +175,7 @@ static json_t *new_item(struct unit_parser *p)
 		return NULL;
 	e = json_object();
 	if (!e)
-		p->oom = true;
+		p->dj.oom = true;
 	return e;
 }
 
@@ -209,10 +186,11 @@ static void add_error(struct unit_parser *p, unsigned line, const char *msg, con
 
 	if (!e)
 		return;
-	set_new(p, e, "line", json_integer(line));
-	set_new(p, e, "message", json_string(msg));
+	fh_dj_set(&p->dj, e, "line", json_integer(line));
+	fh_dj_set(&p->dj, e, "message", json_string(msg));
 	if (text)
-		set_new(p, e, "text", str(p, text, n < ERROR_TEXT_MAX ? n : ERROR_TEXT_MAX));
+		fh_dj_set(&p->dj, e, "text",
+			  fh_dj_text(&p->dj, text, n < ERROR_TEXT_MAX ? n : ERROR_TEXT_MAX));
 	append_new(p, member(p, p->root, "errors", true), e);
 }
 
@@ -262,13 +240,13 @@ static void add_env(struct unit_parser *p, json_t *arr, const char *s, size_t n)
 			}
 		}
 		if (w.oom) {
-			p->oom = true;
+			p->dj.oom = true;
 			break;
 		}
 		if (w.len && env_sets_loader(w.data, w.len))
-			set_new(p, p->root, "preload", json_true());
+			fh_dj_set(&p->dj, p->root, "preload", json_true());
 		if (w.len && take_item(p))
-			append_new(p, arr, str(p, w.data, w.len));
+			append_new(p, arr, fh_dj_text(&p->dj, w.data, w.len));
 	}
 	fh_buf_free(&w);
 }
@@ -286,7 +264,7 @@ static void add_words(struct unit_parser *p, json_t *arr, const char *s, size_t 
 		while (i < n && !is_blank(s[i]))
 			i++;
 		if (i > start && take_item(p))
-			append_new(p, arr, str(p, s + start, i - start));
+			append_new(p, arr, fh_dj_text(&p->dj, s + start, i - start));
 	}
 }
 
@@ -297,12 +275,12 @@ static void add_exec(struct unit_parser *p, const char *key, const char *v, size
 
 	if (!e)
 		return;
-	set_new(p, e, "key", json_string(key));
+	fh_dj_set(&p->dj, e, "key", json_string(key));
 	if (vn)
-		set_new(p, e, "value", str(p, v, vn));
+		fh_dj_set(&p->dj, e, "value", fh_dj_text(&p->dj, v, vn));
 	else
-		set_new(p, e, "reset", json_true());
-	set_new(p, e, "line", json_integer(line));
+		fh_dj_set(&p->dj, e, "reset", json_true());
+	fh_dj_set(&p->dj, e, "line", json_integer(line));
 	append_new(p, member(p, p->root, "exec", true), e);
 }
 
@@ -333,13 +311,13 @@ static void assign(struct unit_parser *p, const char *k, size_t kn, const char *
 		return;
 	}
 	if (r->kind == V_SCALAR) {
-		set_new(p, obj, r->member, str(p, v, vn));
+		fh_dj_set(&p->dj, obj, r->member, fh_dj_text(&p->dj, v, vn));
 		return;
 	}
 	arr = member(p, obj, r->member, true);
 	if (r->kind == V_LIST) {
 		if (take_item(p))
-			append_new(p, arr, str(p, v, vn));
+			append_new(p, arr, fh_dj_text(&p->dj, v, vn));
 	} else if (r->kind == V_WORDS) {
 		add_words(p, arr, v, vn);
 	} else {
@@ -442,7 +420,7 @@ json_t *fh_detail_unit(const char *name, const char *text, size_t len)
 	p.root = json_object();
 	if (!p.root)
 		return NULL;
-	set_new(&p, p.root, "unit_type", json_string(unit_type(name)));
+	fh_dj_set(&p.dj, p.root, "unit_type", json_string(unit_type(name)));
 	if (!text)
 		len = 0;
 	if (len > FH_DETAIL_MAX_INPUT) {
@@ -452,7 +430,7 @@ json_t *fh_detail_unit(const char *name, const char *text, size_t len)
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
 		i = 3;
 
-	while (i < len && !p.oom) {
+	while (i < len && !p.dj.oom) {
 		const char *s = text + i, *end = s;
 		size_t n, backslashes = 0, k;
 
@@ -479,7 +457,7 @@ json_t *fh_detail_unit(const char *name, const char *text, size_t len)
 		while (backslashes < n && s[n - 1 - backslashes] == '\\')
 			backslashes++;
 		if (logical.oom) {
-			p.oom = true;
+			p.dj.oom = true;
 			break;
 		}
 		if (backslashes % 2) {
@@ -490,15 +468,15 @@ json_t *fh_detail_unit(const char *name, const char *text, size_t len)
 		continued = false;
 		parse_line(&p, logical.data ? logical.data : "", logical.len, start_line);
 	}
-	if (continued && !p.oom)
+	if (continued && !p.dj.oom)
 		parse_line(&p, logical.data, logical.len, start_line);
 
 	if (p.truncated)
-		set_new(&p, p.root, "truncated", json_true());
+		fh_dj_set(&p.dj, p.root, "truncated", json_true());
 	drop_empty(p.root);
 	fh_buf_free(&logical);
-	fh_buf_free(&p.tmp);
-	if (p.oom) {
+	fh_dj_free(&p.dj);
+	if (p.dj.oom) {
 		json_decref(p.root);
 		return NULL;
 	}

@@ -13,12 +13,12 @@ declare -A FUZZ_SOURCES=(
 	[fuzz_wire]="src/wire/wire.c"
 	[fuzz_out]="src/out/out.c src/common/text.c src/common/clock.c src/wire/wire.c"
 	[fuzz_catalog]="src/persist/catalog.c"
-	[fuzz_detail_cron]="src/persist/detail_cron.c src/common/text.c"
-	[fuzz_detail_unit]="src/persist/detail_unit.c src/common/text.c"
-	[fuzz_detail_diff]="src/persist/detail_diff.c src/common/text.c"
-	[fuzz_detail_keys]="src/persist/detail_keys.c src/common/text.c"
-	[fuzz_detail_files]="src/persist/detail_files.c src/common/text.c"
-	[fuzz_detail_accounts]="src/persist/detail_accounts.c src/common/text.c"
+	[fuzz_detail_cron]="src/persist/detail_cron.c src/persist/detail_json.c src/common/text.c"
+	[fuzz_detail_unit]="src/persist/detail_unit.c src/persist/detail_json.c src/common/text.c"
+	[fuzz_detail_diff]="src/persist/detail_diff.c src/persist/detail_json.c src/common/text.c"
+	[fuzz_detail_keys]="src/persist/detail_keys.c src/persist/detail_json.c src/common/text.c"
+	[fuzz_detail_files]="src/persist/detail_files.c src/persist/detail_json.c src/common/text.c"
+	[fuzz_detail_accounts]="src/persist/detail_accounts.c src/persist/detail_json.c src/common/text.c"
 )
 # The libraries each target links, besides libFuzzer's runtime.
 declare -A FUZZ_LIBS=(
