@@ -161,6 +161,51 @@ void fh_reasm_flush(struct fh_reasm *r, fh_event_cb cb, void *ctx);
 
 void fh_reasm_get_stats(const struct fh_reasm *r, struct fh_reasm_stats *ret);
 
+/*
+ * fanotify records
+ * ----------------
+ * The file sensor reads fanotify events (FAN_REPORT_DFID_NAME, optionally
+ * FAN_REPORT_PIDFD and FAN_RENAME's old/new names) into a buffer; this decodes that
+ * buffer, under the same rules as the BPF records: every length is checked against what
+ * is left before anything is used, fields are copied out with memcpy, and a bad record is
+ * counted, never half-used. The kernel is trusted, but a decoder that trusts its input
+ * is one kernel bug away from reading out of bounds, and this one is fuzzed instead.
+ */
+
+/* One directory-handle-plus-name info record (DFID_NAME, OLD_DFID_NAME, NEW_DFID_NAME,
+ * or DFID/FID without a name). Pointers point into the caller's buffer. */
+struct fh_fan_name {
+	uint8_t type;	       /* FAN_EVENT_INFO_TYPE_* */
+	uint32_t fsid[2];      /* the filesystem (statfs f_fsid) */
+	const uint8_t *handle; /* a struct file_handle, for open_by_handle_at(2) */
+	size_t handle_len;     /* its size: 8 + handle_bytes */
+	const char *name;      /* the entry name, NUL-terminated in the buffer; NULL if none */
+	size_t name_len;
+};
+
+#define FH_FAN_NAMES_MAX 3
+
+/* One fanotify event. fd, when >= 0, is the caller's to close, malformed or not. */
+struct fh_fan_event {
+	uint64_t mask;
+	int32_t fd;    /* FAN_NOFD (-1) with FID reporting */
+	int32_t pid;   /* the writer (a tgid, unless FAN_REPORT_TID) */
+	int32_t pidfd; /* from a PIDFD record, or -1; the caller closes it too */
+	struct fh_fan_name names[FH_FAN_NAMES_MAX];
+	size_t nnames;
+	bool malformed; /* an info record did not parse: names are not to be used */
+};
+
+typedef void (*fh_fan_cb)(const struct fh_fan_event *ev, void *ctx);
+
+/*
+ * Decodes the events of one read() of len bytes, in order, through cb. Returns the
+ * number of events delivered. *ret_malformed (if not NULL) gets the number of events
+ * with a bad info record plus one if the buffer ended in a record that could not even
+ * be delimited (the rest of the buffer is then skipped).
+ */
+size_t fh_fan_decode(const void *buf, size_t len, fh_fan_cb cb, void *ctx, uint64_t *ret_malformed);
+
 /* The event type's name: "fork", "exec", "exit". */
 const char *fh_ev_type_name(enum fh_ev_type t);
 

@@ -11,6 +11,7 @@ set -euo pipefail
 # The sources each target needs besides its own file. Add a line per new target.
 declare -A FUZZ_SOURCES=(
 	[fuzz_wire]="src/wire/wire.c"
+	[fuzz_fanrec]="src/wire/fanrec.c"
 	[fuzz_out]="src/out/out.c src/common/text.c src/common/clock.c src/wire/wire.c"
 	[fuzz_catalog]="src/persist/catalog.c"
 	[fuzz_detail_cron]="src/persist/detail_cron.c src/persist/detail_json.c src/common/text.c"

@@ -23,4 +23,8 @@ mountpoint -q /sys/fs/bpf 2>/dev/null || mount -t bpf bpf /sys/fs/bpf 2>/dev/nul
 mountpoint -q /sys/kernel/tracing 2>/dev/null ||
 	mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || true
 
+# The fanotify decoder against the real kernel (wire/fanrec.c; the file sensor's input).
+if [ $# -eq 0 ]; then
+	"$BUILD/tests/fh-fanprobe" || true
+fi
 exec python3 "$here/test_procs.py" "$BUILD" --sensor bpf --sensor procconn "$@"
