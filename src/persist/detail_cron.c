@@ -217,19 +217,6 @@ static const char *const specials[] = {
 	"@reboot", "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly",
 };
 
-/* Returns the end of the blank-delimited word starting at or after *i, updating *i to its start. */
-static size_t next_word(const char *s, size_t len, size_t *i)
-{
-	size_t e;
-
-	while (*i < len && BLANK(s[*i]))
-		(*i)++;
-	e = *i;
-	while (e < len && !BLANK(s[e]))
-		e++;
-	return e;
-}
-
 static void parse_job(struct cron_ctx *ctx, size_t lineno, const char *s, size_t len,
 		      enum fh_cron_kind kind)
 {
@@ -237,7 +224,7 @@ static void parse_job(struct cron_ctx *ctx, size_t lineno, const char *s, size_t
 	char msg[160];
 	json_t *o;
 
-	e = next_word(s, len, &i);
+	e = fh_dj_next_word(s, len, &i);
 	sched = i;
 	if (i < len && s[i] == '@') {
 		n = sizeof(specials) / sizeof(specials[0]);
@@ -252,7 +239,7 @@ static void parse_job(struct cron_ctx *ctx, size_t lineno, const char *s, size_t
 		i = e;
 	} else {
 		for (k = 0; k < 5; k++) {
-			e = next_word(s, len, &i);
+			e = fh_dj_next_word(s, len, &i);
 			if (i == len) {
 				snprintf(msg, sizeof(msg),
 					 "too few fields: %zu of 5 time fields, expected %s", k,
@@ -270,7 +257,7 @@ static void parse_job(struct cron_ctx *ctx, size_t lineno, const char *s, size_t
 	}
 	sched_end = i;
 	if (kind == FH_CRON_SYSTEM) {
-		user_end = next_word(s, len, &i);
+		user_end = fh_dj_next_word(s, len, &i);
 		user = i;
 		if (user == len) {
 			fh_dj_error(&ctx->dj, ctx->errors, &ctx->n_errors, lineno,
@@ -293,7 +280,7 @@ static void parse_job(struct cron_ctx *ctx, size_t lineno, const char *s, size_t
 	/* The schedule as cron reads it: its fields separated by one space. */
 	fh_buf_reset(&ctx->dj.buf);
 	for (k = sched; k < sched_end;) {
-		e = next_word(s, sched_end, &k);
+		e = fh_dj_next_word(s, sched_end, &k);
 		if (k == e)
 			break;
 		if (ctx->dj.buf.len)

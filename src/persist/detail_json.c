@@ -70,3 +70,15 @@ void fh_dj_free(struct fh_dj *d)
 {
 	fh_buf_free(&d->buf);
 }
+
+size_t fh_dj_next_word(const char *s, size_t len, size_t *i)
+{
+	size_t e;
+
+	while (*i < len && (s[*i] == ' ' || s[*i] == '\t'))
+		(*i)++;
+	e = *i;
+	while (e < len && s[e] != ' ' && s[e] != '\t')
+		e++;
+	return e;
+}

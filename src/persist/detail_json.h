@@ -33,4 +33,8 @@ json_t *fh_dj_item(struct fh_dj *d, json_t *arr, size_t line);
 void fh_dj_error(struct fh_dj *d, json_t *errors, size_t *count, size_t line, const char *msg);
 void fh_dj_free(struct fh_dj *d);
 
+/* The blank-delimited (space, tab) word at or after *i: *i moves to its start, the
+ * return value is its end (== *i when none is left). */
+size_t fh_dj_next_word(const char *s, size_t len, size_t *i);
+
 #endif /* FH_DETAIL_JSON_H */

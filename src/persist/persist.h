@@ -177,6 +177,29 @@ enum fh_account_kind { FH_ACCOUNT_PASSWD, FH_ACCOUNT_SHADOW, FH_ACCOUNT_GROUP };
 json_t *fh_detail_accounts(enum fh_account_kind kind, const char *old_text, size_t old_len,
 			   const char *new_text, size_t new_len);
 
+/* Kernel-side autoload and helpers: modprobe.d (row 33: install/remove commands, options,
+ * softdep, blacklist), modules-load.d and /etc/modules (row 32), sysctl.d (row 50:
+ * core_pattern pipes, kernel.modprobe, kernel.hotplug), binfmt.d (row 51). */
+json_t *fh_detail_modprobe(const char *text, size_t len);
+json_t *fh_detail_modules_load(const char *text, size_t len);
+json_t *fh_detail_sysctl(const char *text, size_t len);
+json_t *fh_detail_binfmt(const char *text, size_t len);
+
+/* Boot-time writers and environments: udev rules (row 35), tmpfiles.d (row 49),
+ * environment files (rows 13, 19: environment.d, /etc/environment, pam_env.conf),
+ * ld.so.conf (row 21). */
+json_t *fh_detail_udev(const char *text, size_t len);
+json_t *fh_detail_tmpfiles(const char *text, size_t len);
+json_t *fh_detail_env(const char *text, size_t len);
+json_t *fh_detail_ld_so_conf(const char *text, size_t len);
+
+/* Authentication and daemons' configs: PAM (row 29), sshd_config (row 24), nsswitch.conf
+ * (row 31), logrotate (row 52: the script blocks). */
+json_t *fh_detail_pam(const char *text, size_t len);
+json_t *fh_detail_sshd_config(const char *text, size_t len);
+json_t *fh_detail_nsswitch(const char *text, size_t len);
+json_t *fh_detail_logrotate(const char *text, size_t len);
+
 #define FH_DIFF_MAX_LINES 20000
 json_t *fh_detail_diff(const char *old_text, size_t old_len, const char *new_text, size_t new_len);
 

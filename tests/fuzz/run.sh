@@ -20,6 +20,9 @@ declare -A FUZZ_SOURCES=(
 	[fuzz_detail_keys]="src/persist/detail_keys.c src/persist/detail_json.c src/common/text.c"
 	[fuzz_detail_files]="src/persist/detail_files.c src/persist/detail_json.c src/common/text.c"
 	[fuzz_detail_accounts]="src/persist/detail_accounts.c src/persist/detail_json.c src/common/text.c"
+	[fuzz_detail_kernel]="src/persist/detail_kernel.c src/persist/detail_json.c src/common/text.c"
+	[fuzz_detail_boot]="src/persist/detail_boot.c src/persist/detail_json.c src/common/text.c"
+	[fuzz_detail_auth]="src/persist/detail_auth.c src/persist/detail_json.c src/common/text.c"
 )
 # The libraries each target links, besides libFuzzer's runtime.
 declare -A FUZZ_LIBS=(
@@ -30,6 +33,9 @@ declare -A FUZZ_LIBS=(
 	[fuzz_detail_keys]="-ljansson -lmd"
 	[fuzz_detail_files]="-ljansson"
 	[fuzz_detail_accounts]="-ljansson"
+	[fuzz_detail_kernel]="-ljansson"
+	[fuzz_detail_boot]="-ljansson"
+	[fuzz_detail_auth]="-ljansson"
 )
 
 CC=${CC:-clang}
