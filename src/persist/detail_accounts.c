@@ -263,19 +263,15 @@ static void parse_line(struct accounts_ctx *ctx, struct version *v, size_t line,
 
 static void parse_version(struct accounts_ctx *ctx, struct version *v, const char *text, size_t len)
 {
-	size_t pos = 0, line = 0;
-	const char *nl;
+	struct fh_dj_lines it;
+	const char *line;
+	size_t n;
 
-	if (len > FH_DETAIL_MAX_INPUT) {
-		len = FH_DETAIL_MAX_INPUT;
+	fh_dj_lines_init(&it, text, len);
+	if (it.truncated)
 		ctx->truncated = true;
-	}
-	while (pos < len && !ctx->dj.oom) {
-		nl = memchr(text + pos, '\n', len - pos);
-		line++;
-		parse_line(ctx, v, line, text + pos, nl ? (size_t)(nl - text) - pos : len - pos);
-		pos = nl ? (size_t)(nl - text) + 1 : len;
-	}
+	while (fh_dj_next_line(&it, &ctx->dj, &line, &n))
+		parse_line(ctx, v, it.lineno, line, n);
 }
 
 static int compare_spans(const void *a, const void *b)

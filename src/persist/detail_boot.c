@@ -143,21 +143,17 @@ typedef void line_fn(struct boot_ctx *ctx, size_t lineno, const char *s, size_t 
 /* Calls fn on each line without its "\n" or "\r\n", up to the input cap. */
 static void each_line(struct boot_ctx *ctx, const char *text, size_t len, line_fn *fn)
 {
-	size_t pos = 0, lineno = 0, n;
-	const char *nl;
+	struct fh_dj_lines it;
+	const char *line;
+	size_t n;
 
-	if (len > FH_DETAIL_MAX_INPUT) {
-		len = FH_DETAIL_MAX_INPUT;
+	fh_dj_lines_init(&it, text, len);
+	if (it.truncated)
 		ctx->truncated = true;
-	}
-	while (pos < len && !ctx->dj.oom) {
-		nl = memchr(text + pos, '\n', len - pos);
-		n = nl ? (size_t)(nl - text) - pos : len - pos;
-		lineno++;
-		if (n && text[pos + n - 1] == '\r')
+	while (fh_dj_next_line(&it, &ctx->dj, &line, &n)) {
+		if (n && line[n - 1] == '\r')
 			n--;
-		fn(ctx, lineno, text + pos, n);
-		pos = nl ? (size_t)(nl - text) + 1 : len;
+		fn(ctx, it.lineno, line, n);
 	}
 }
 

@@ -317,15 +317,14 @@ static void parse_line(struct cron_ctx *ctx, size_t lineno, const char *s, size_
 json_t *fh_detail_cron(const char *text, size_t len, enum fh_cron_kind kind)
 {
 	struct cron_ctx ctx = { 0 };
-	bool truncated = false;
-	size_t pos = 0, lineno = 0;
-	const char *nl;
+	struct fh_dj_lines it;
+	bool truncated;
+	const char *line;
+	size_t n;
 	json_t *root;
 
-	if (len > FH_DETAIL_MAX_INPUT) {
-		len = FH_DETAIL_MAX_INPUT;
-		truncated = true;
-	}
+	fh_dj_lines_init(&it, text, len);
+	truncated = it.truncated;
 	root = json_object();
 	ctx.entries = json_array();
 	ctx.environment = json_array();
@@ -341,13 +340,8 @@ json_t *fh_detail_cron(const char *text, size_t len, enum fh_cron_kind kind)
 	fh_dj_set(&ctx.dj, root, "environment", ctx.environment);
 	fh_dj_set(&ctx.dj, root, "errors", ctx.errors);
 
-	while (pos < len && !ctx.dj.oom) {
-		nl = memchr(text + pos, '\n', len - pos);
-		lineno++;
-		parse_line(&ctx, lineno, text + pos, nl ? (size_t)(nl - text) - pos : len - pos,
-			   kind);
-		pos = nl ? (size_t)(nl - text) + 1 : len;
-	}
+	while (fh_dj_next_line(&it, &ctx.dj, &line, &n))
+		parse_line(&ctx, it.lineno, line, n, kind);
 
 	if (ctx.n_entries > FH_DETAIL_MAX_ITEMS || ctx.n_environment > FH_DETAIL_MAX_ITEMS ||
 	    ctx.n_errors > FH_DETAIL_MAX_ITEMS)

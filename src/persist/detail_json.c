@@ -82,3 +82,27 @@ size_t fh_dj_next_word(const char *s, size_t len, size_t *i)
 		e++;
 	return e;
 }
+
+void fh_dj_lines_init(struct fh_dj_lines *it, const char *text, size_t len)
+{
+	it->text = text;
+	it->truncated = len > FH_DETAIL_MAX_INPUT;
+	it->len = it->truncated ? FH_DETAIL_MAX_INPUT : len;
+	it->pos = 0;
+	it->lineno = 0;
+}
+
+bool fh_dj_next_line(struct fh_dj_lines *it, const struct fh_dj *d, const char **ret_s,
+		     size_t *ret_n)
+{
+	const char *nl;
+
+	if (it->pos >= it->len || d->oom)
+		return false;
+	nl = memchr(it->text + it->pos, '\n', it->len - it->pos);
+	*ret_s = it->text + it->pos;
+	*ret_n = nl ? (size_t)(nl - *ret_s) : it->len - it->pos;
+	it->pos = nl ? (size_t)(nl - it->text) + 1 : it->len;
+	it->lineno++;
+	return true;
+}

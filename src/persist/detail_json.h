@@ -33,6 +33,21 @@ json_t *fh_dj_item(struct fh_dj *d, json_t *arr, size_t line);
 void fh_dj_error(struct fh_dj *d, json_t *errors, size_t *count, size_t line, const char *msg);
 void fh_dj_free(struct fh_dj *d);
 
+/*
+ * Walks an item's content line by line: at most FH_DETAIL_MAX_INPUT bytes (truncated
+ * says the content was longer), each line without its '\n' (a '\r' before it is the
+ * caller's to handle), numbered from 1. Stops early once oom is set.
+ */
+struct fh_dj_lines {
+	const char *text;
+	size_t len, pos, lineno;
+	bool truncated;
+};
+
+void fh_dj_lines_init(struct fh_dj_lines *it, const char *text, size_t len);
+bool fh_dj_next_line(struct fh_dj_lines *it, const struct fh_dj *d, const char **ret_s,
+		     size_t *ret_n);
+
 /* The blank-delimited (space, tab) word at or after *i: *i moves to its start, the
  * return value is its end (== *i when none is left). */
 size_t fh_dj_next_word(const char *s, size_t len, size_t *i);

@@ -388,15 +388,14 @@ static void parse_line(struct keys_ctx *ctx, size_t lineno, const char *s, size_
 json_t *fh_detail_authorized_keys(const char *text, size_t len)
 {
 	struct keys_ctx ctx = { 0 };
-	bool truncated = false;
-	size_t pos = 0, lineno = 0;
-	const char *nl;
+	struct fh_dj_lines it;
+	bool truncated;
+	const char *line;
+	size_t n;
 	json_t *root;
 
-	if (len > FH_DETAIL_MAX_INPUT) {
-		len = FH_DETAIL_MAX_INPUT;
-		truncated = true;
-	}
+	fh_dj_lines_init(&it, text, len);
+	truncated = it.truncated;
 	root = json_object();
 	ctx.keys = json_array();
 	ctx.errors = json_array();
@@ -409,12 +408,8 @@ json_t *fh_detail_authorized_keys(const char *text, size_t len)
 	fh_dj_set(&ctx.dj, root, "keys", ctx.keys);
 	fh_dj_set(&ctx.dj, root, "errors", ctx.errors);
 
-	while (pos < len && !ctx.dj.oom) {
-		nl = memchr(text + pos, '\n', len - pos);
-		lineno++;
-		parse_line(&ctx, lineno, text + pos, nl ? (size_t)(nl - text) - pos : len - pos);
-		pos = nl ? (size_t)(nl - text) + 1 : len;
-	}
+	while (fh_dj_next_line(&it, &ctx.dj, &line, &n))
+		parse_line(&ctx, it.lineno, line, n);
 
 	if (ctx.n_keys > FH_DETAIL_MAX_ITEMS || ctx.n_errors > FH_DETAIL_MAX_ITEMS)
 		truncated = true;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "persist/persist.h"
+#include "fuzz_json.h"
 
 /*
  * Input: one selector byte (modulo 3: desktop, ld.so.preload, sudoers), then the file's
@@ -32,13 +33,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	errors = json_object_get(j, "errors");
 	if (!json_is_array(errors) || json_array_size(errors) > FH_DETAIL_MAX_ITEMS)
 		abort();
+	fuzz_roundtrip(j, JSON_ALLOW_NUL);
+	/* A default json_loads() accepts it too: no string holds a NUL. */
 	s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
 	if (!s)
 		abort();
-	back = json_loads(s, JSON_ALLOW_NUL, &err);
-	if (!back || !json_equal(j, back))
-		abort();
-	json_decref(back);
 	back = json_loads(s, 0, &err);
 	if (!back)
 		abort();
