@@ -12,9 +12,9 @@ all: deps
 deps:
 	@scripts/deps.sh $(DEPS_FLAGS)
 
-# The main job: for now, the live process monitor.
+# The main job: the persistence monitor daemon (alerts on stdout, the log file and journald).
 run: all
-	$(BUILD)/foothold procs $(ARGS)
+	$(BUILD)/foothold run $(ARGS)
 
 test: DEPS_FLAGS = --test
 test: all

@@ -10,6 +10,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } commands[] = {
+	{ "run", fh_cmd_run, "watch persistence locations and alert on changes (the daemon)" },
 	{ "procs", fh_cmd_procs, "stream process fork/exec/exit events (the process monitor)" },
 };
 

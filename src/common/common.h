@@ -108,4 +108,25 @@ uint64_t fh_boot_to_wall_ns(uint64_t boot_ns);
 /* Formats wall-clock ns as RFC 3339 UTC with microseconds: 2026-11-22T08:34:38.123456Z. */
 void fh_format_rfc3339(char out[32], uint64_t wall_ns);
 
+/*
+ * A hash map from byte strings (copied in) to pointers. Not thread-safe. Iteration order
+ * is arbitrary; deleting during iteration is not allowed (collect, then delete).
+ */
+struct fh_map_slot;
+struct fh_map {
+	struct fh_map_slot *slots;
+	size_t cap, count;
+	uint64_t seed;
+};
+void fh_map_init(struct fh_map *m, uint64_t seed);
+void *fh_map_get(const struct fh_map *m, const void *key, size_t len);
+/* Inserts or replaces; *ret_old (if not NULL) gets the replaced value or NULL. */
+int fh_map_put(struct fh_map *m, const void *key, size_t len, void *value, void **ret_old);
+/* Removes key; returns its value, or NULL when absent. */
+void *fh_map_del(struct fh_map *m, const void *key, size_t len);
+/* Start with *iter = 0. */
+bool fh_map_next(const struct fh_map *m, size_t *iter, const void **ret_key, size_t *ret_len,
+		 void **ret_value);
+void fh_map_free(struct fh_map *m, void (*free_value)(void *));
+
 #endif /* FH_COMMON_H */

@@ -607,3 +607,86 @@ size_t fh_catalog_pattern_count(const struct fh_catalog *c)
 {
 	return c->npats;
 }
+
+/* Whether a path component has glob characters (braces are expanded at parse time). */
+static bool component_is_glob(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '*' || s[i] == '?' || s[i] == '[')
+			return true;
+	return false;
+}
+
+/* Splits one absolute pattern into its watch point and calls cb. */
+static int watch_point(const char *full, const struct fh_item_type *type,
+		       const struct fh_home *home, fh_watch_cb cb, void *ctx)
+{
+	char dir[FH_CATALOG_MAX_LINE + 4096];
+	struct fh_watch_point wp = { .dir = dir, .type = type, .home = home };
+	const char *p = full, *lit_end = full, *leaf = NULL;
+	size_t len = strlen(full);
+	uint32_t rest = 0;
+	bool glob = false, any = false;
+
+	if (len >= sizeof(dir))
+		return 0;
+	/* Walk the components: the literal ones form the directory, the others the depth. */
+	while (*p == '/') {
+		const char *c = p + 1, *e = strchrnul(c, '/');
+		size_t n = (size_t)(e - c);
+
+		if (!glob && !component_is_glob(c, n)) {
+			if (!*e) {
+				leaf = c; /* the last component, literal: one exact file */
+				break;
+			}
+			lit_end = e;
+		} else {
+			glob = true;
+			rest++;
+			if (n == 2 && c[0] == '*' && c[1] == '*')
+				any = true;
+		}
+		p = e;
+	}
+	if (lit_end == full) {
+		dir[0] = '/';
+		dir[1] = '\0';
+	} else {
+		memcpy(dir, full, (size_t)(lit_end - full));
+		dir[lit_end - full] = '\0';
+	}
+	wp.leaf = leaf;
+	wp.depth = leaf ? 1 : any ? FH_WATCH_ANY_DEPTH : rest;
+	wp.rest = leaf ? leaf : lit_end == full ? full + 1 : lit_end + 1;
+	return cb(&wp, ctx);
+}
+
+int fh_catalog_watch_points(const struct fh_catalog *c, fh_watch_cb cb, void *ctx)
+{
+	char full[FH_CATALOG_MAX_LINE + 4096];
+	int r;
+
+	for (size_t i = 0; i < c->npats; i++) {
+		const struct pattern *pt = &c->pats[i];
+
+		if (!pt->user) {
+			r = watch_point(pt->text, &c->types[pt->type], NULL, cb, ctx);
+			if (r)
+				return r;
+			continue;
+		}
+		for (size_t h = 0; h < c->nhomes; h++) {
+			const char *d = c->homes[h].dir;
+			int n = snprintf(full, sizeof(full), "%s/%s", strcmp(d, "/") ? d : "",
+					 pt->text);
+
+			if (n < 0 || (size_t)n >= sizeof(full))
+				continue;
+			r = watch_point(full, &c->types[pt->type], &c->homes[h], cb, ctx);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}

@@ -113,6 +113,30 @@ void fh_homes_free(struct fh_home *homes, size_t n);
 /* Whether a canonical absolute path is an item; fills *ret when it is. */
 bool fh_catalog_match(const struct fh_catalog *c, const char *path, struct fh_match *ret);
 
+/*
+ * Where to watch: every pattern (each per-user one once per home) reduced to the
+ * deepest directory named literally, and how far below it items lie. The file sensor
+ * watches dir (or, while dir does not exist, its nearest existing parent) and, for
+ * depth > 1, the subdirectories down to that depth.
+ *   /etc/cron.d/(star)            dir /etc/cron.d, depth 1, leaf NULL
+ *   /etc/ld.so.preload            dir /etc, depth 1, leaf "ld.so.preload"
+ *   /etc/systemd/system/(star).wants/(star)   dir /etc/systemd/system, depth 2
+ *   /usr/lib/modules/(star)/(star)(star)/x.ko dir /usr/lib/modules, depth FH_WATCH_ANY_DEPTH
+ * Returns 0, or the first non-zero value cb returned (which stops the walk).
+ */
+#define FH_WATCH_ANY_DEPTH UINT32_MAX
+struct fh_watch_point {
+	const char *dir;  /* absolute, no trailing slash ("/" for the root) */
+	uint32_t depth;	  /* 1: items are dir's entries; n: n levels below; or ANY */
+	const char *leaf; /* the item's exact name when the pattern names one file; else NULL */
+	const char
+	    *rest; /* the pattern below dir ("*.wants/(star)"), to walk only matching subdirs */
+	const struct fh_item_type *type;
+	const struct fh_home *home; /* for a per-user pattern */
+};
+typedef int (*fh_watch_cb)(const struct fh_watch_point *wp, void *ctx);
+int fh_catalog_watch_points(const struct fh_catalog *c, fh_watch_cb cb, void *ctx);
+
 size_t fh_catalog_type_count(const struct fh_catalog *c);
 const struct fh_item_type *fh_catalog_type(const struct fh_catalog *c, size_t i);
 const struct fh_item_type *fh_catalog_find_type(const struct fh_catalog *c, const char *id);
@@ -202,5 +226,26 @@ json_t *fh_detail_logrotate(const char *text, size_t len);
 
 #define FH_DIFF_MAX_LINES 20000
 json_t *fh_detail_diff(const char *old_text, size_t old_len, const char *new_text, size_t new_len);
+
+/*
+ * The detail of one item for an alert or a scan (docs/DETAILS.md): dispatches on the
+ * type id and the file name to the extractors above, and covers the types that have no
+ * dedicated parser (scripts: interpreter and commands; binaries: format; symlinks: the
+ * target, given by the caller in new_text). old_text is the last known-good content
+ * (NULL when none is known), new_text the content now (NULL when gone or unreadable).
+ * When both are given and differ, the object also carries "diff" (fh_detail_diff).
+ * *ret_object (if not NULL) gets a malloc'd one-line summary of what the item runs, for
+ * foothold.item.object: a cron command, ExecStart=, Exec=, an added key's fingerprint,
+ * a script's first command; or NULL when there is nothing to run. Returns NULL only on
+ * ENOMEM.
+ */
+enum fh_detail_content {
+	FH_CONTENT_FILE,    /* new_text is the file's bytes */
+	FH_CONTENT_SYMLINK, /* new_text is the link's target */
+	FH_CONTENT_NONE,    /* gone, a directory, or unreadable */
+};
+json_t *fh_detail_item(const struct fh_item_type *type, const char *path, const char *old_text,
+		       size_t old_len, enum fh_detail_content kind, const char *new_text,
+		       size_t new_len, char **ret_object);
 
 #endif /* FH_PERSIST_H */

@@ -949,6 +949,23 @@ const struct fh_proc *fh_ptable_lookup(struct fh_ptable *t, uint32_t pid, uint64
 	return slot_proc(t, i);
 }
 
+const struct fh_proc *fh_ptable_lookup_exited(struct fh_ptable *t, uint32_t pid)
+{
+	const struct fh_proc *best = NULL;
+
+	t->st.lookups++;
+	for (uint32_t i = t->bucket[bucket_of(t->bucket_bits, pid)]; i != NIL;
+	     i = slot_link(t, i)->hnext) {
+		const struct fh_proc *p = slot_proc(t, i);
+
+		if (p->pid == pid && is_exited(p) && (!best || p->exit_ns > best->exit_ns))
+			best = p;
+	}
+	if (!best)
+		t->st.misses++;
+	return best;
+}
+
 const struct fh_proc *fh_ptable_parent(const struct fh_ptable *t, const struct fh_proc *p)
 {
 	uint32_t i;

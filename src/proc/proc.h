@@ -117,6 +117,13 @@ int fh_ptable_apply(struct fh_ptable *t, const struct fh_event *ev, uint64_t now
  */
 const struct fh_proc *fh_ptable_lookup(struct fh_ptable *t, uint32_t pid, uint64_t start_ns);
 
+/*
+ * The process with this pid that exited last, ignoring a live one: the writer of a file
+ * event whose process is known to have exited (fanotify gave no pidfd) even if its pid
+ * has been reused since. NULL (and a miss) when none.
+ */
+const struct fh_proc *fh_ptable_lookup_exited(struct fh_ptable *t, uint32_t pid);
+
 /* The parent entry of p, or NULL when unknown. Does not count as a lookup. */
 const struct fh_proc *fh_ptable_parent(const struct fh_ptable *t, const struct fh_proc *p);
 

@@ -94,4 +94,47 @@ int fh_seed_all(const char *proc_root, fh_event_cb cb, void *ctx);
 /* The kernel's clock tick in ns (1e9 / sysconf(_SC_CLK_TCK)): /proc start times' unit. */
 uint64_t fh_proc_tick_ns(void);
 
+/*
+ * fanmon: the file sensor. One fanotify group (FAN_CLASS_NOTIF, FAN_REPORT_DFID_NAME,
+ * FAN_REPORT_FID for the target, FAN_REPORT_PIDFD) with inode marks only; the caller
+ * decides what to mark (docs/DESIGN.md, "The file sensor": filesystem marks cost every
+ * file operation on the filesystem, inode marks cost only what happens in the marked
+ * directories). Three kinds of marks:
+ *  - FH_FANMARK_ITEMS: a directory whose entries are items: entry events (create, delete,
+ *    rename, subdirectories too) and, through FAN_EVENT_ON_CHILD, its files' content and
+ *    attribute events (close-write, modify, attrib);
+ *  - FH_FANMARK_ENTRIES: a directory that holds a few items among other files, or is on
+ *    the way to a directory that does not exist yet: entry events only;
+ *  - FH_FANMARK_FILE: one existing item file: content and attribute events, wherever the
+ *    write comes from (a hard link elsewhere, a bind mount, another mount namespace).
+ * Events are decoded by wire/fanrec.c; a queue overflow is counted and delivered (mask
+ * FAN_Q_OVERFLOW) so that the caller can rescan. Every pidfd and fd is closed after the
+ * callback returns.
+ */
+enum fh_fanmark_kind { FH_FANMARK_ITEMS, FH_FANMARK_ENTRIES, FH_FANMARK_FILE };
+
+struct fh_fanmon_stats {
+	uint64_t reads;	    /* read(2) calls that returned events */
+	uint64_t events;    /* events decoded */
+	uint64_t overflows; /* FAN_Q_OVERFLOW: the kernel's queue was full, events were lost */
+	uint64_t malformed; /* events with an info record that did not parse */
+	uint64_t marks[3];  /* marks held now, per enum fh_fanmark_kind */
+	uint64_t mark_errors;
+};
+
+struct fh_fanmon;
+
+/* Creates the group. Negative errno (EPERM when not root, EINVAL on kernels < 5.17). */
+int fh_fanmon_open(struct fh_fanmon **ret);
+int fh_fanmon_fd(const struct fh_fanmon *m);
+/* Adds (or, with remove, removes) an inode mark on dirfd/path (path NULL: dirfd itself).
+ * Never follows a final symlink. Negative errno. */
+int fh_fanmon_mark(struct fh_fanmon *m, int dirfd, const char *path, enum fh_fanmark_kind kind,
+		   bool remove);
+/* Reads and delivers events until the queue is empty or max_reads reads were done.
+ * Returns events delivered, or -errno. */
+int fh_fanmon_drain(struct fh_fanmon *m, unsigned max_reads, fh_fan_cb cb, void *ctx);
+void fh_fanmon_get_stats(const struct fh_fanmon *m, struct fh_fanmon_stats *ret);
+void fh_fanmon_close(struct fh_fanmon *m);
+
 #endif /* FH_SENSOR_H */

@@ -23,6 +23,8 @@ declare -A FUZZ_SOURCES=(
 	[fuzz_detail_kernel]="src/persist/detail_kernel.c src/persist/detail_json.c src/common/text.c"
 	[fuzz_detail_boot]="src/persist/detail_boot.c src/persist/detail_json.c src/common/text.c"
 	[fuzz_detail_auth]="src/persist/detail_auth.c src/persist/detail_json.c src/common/text.c"
+	[fuzz_detail_item]="src/persist/detail.c src/persist/detail_misc.c src/persist/detail_cron.c src/persist/detail_unit.c src/persist/detail_diff.c src/persist/detail_keys.c src/persist/detail_files.c src/persist/detail_accounts.c src/persist/detail_kernel.c src/persist/detail_boot.c src/persist/detail_auth.c src/persist/detail_json.c src/common/text.c"
+	[fuzz_config]="src/daemon/config.c src/common/text.c src/common/log.c"
 )
 # The libraries each target links, besides libFuzzer's runtime.
 declare -A FUZZ_LIBS=(
@@ -36,6 +38,8 @@ declare -A FUZZ_LIBS=(
 	[fuzz_detail_kernel]="-ljansson"
 	[fuzz_detail_boot]="-ljansson"
 	[fuzz_detail_auth]="-ljansson"
+	[fuzz_detail_item]="-ljansson -lmd"
+	[fuzz_config]="-linih"
 )
 
 CC=${CC:-clang}

@@ -200,13 +200,67 @@ static void test_json_escape(void **state)
 	}
 }
 
+/* The map against a shadow array, through inserts, replacements and deletes that
+ * exercise the backward shift (many colliding keys in a small table). */
+static void test_map(void **state)
+{
+	enum { N = 5000 };
+	static int present[N];
+	struct fh_map m;
+	char key[32];
+	uint32_t x = 12345;
+	size_t it = 0, seen = 0;
+	void *v;
+
+	(void)state;
+	memset(present, 0, sizeof(present));
+	fh_map_init(&m, 42);
+	assert_null(fh_map_get(&m, "x", 1));
+	assert_null(fh_map_del(&m, "x", 1));
+	for (int round = 0; round < 200000; round++) {
+		int k, len;
+		void *old = (void *)1;
+
+		x = x * 1103515245u + 12345u;
+		k = (int)((x >> 8) % N);
+		len = snprintf(key, sizeof(key), "/etc/cron.d/%d", k);
+		if ((x >> 4) & 1) {
+			assert_int_equal(
+			    fh_map_put(&m, key, (size_t)len, (void *)(intptr_t)(k + 1), &old), 0);
+			assert_ptr_equal(old, present[k] ? (void *)(intptr_t)(k + 1) : NULL);
+			present[k] = 1;
+		} else {
+			v = fh_map_del(&m, key, (size_t)len);
+			assert_ptr_equal(v, present[k] ? (void *)(intptr_t)(k + 1) : NULL);
+			present[k] = 0;
+		}
+	}
+	for (int k = 0; k < N; k++) {
+		int len = snprintf(key, sizeof(key), "/etc/cron.d/%d", k);
+
+		assert_ptr_equal(fh_map_get(&m, key, (size_t)len),
+				 present[k] ? (void *)(intptr_t)(k + 1) : NULL);
+		seen += (size_t)present[k];
+	}
+	assert_int_equal(m.count, seen);
+	while (fh_map_next(&m, &it, NULL, NULL, &v))
+		seen--;
+	assert_int_equal(seen, 0);
+	/* Keys are bytes, not strings: embedded NULs and prefixes differ. */
+	assert_int_equal(fh_map_put(&m, "a\0b", 3, (void *)1, NULL), 0);
+	assert_null(fh_map_get(&m, "a\0c", 3));
+	assert_null(fh_map_get(&m, "a", 1));
+	assert_ptr_equal(fh_map_get(&m, "a\0b", 3), (void *)1);
+	fh_map_free(&m, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_escape),   cmocka_unit_test(test_utf8_valid),
 		cmocka_unit_test(test_utf8_sanitize), cmocka_unit_test(test_term_escape),
 		cmocka_unit_test(test_base64),	      cmocka_unit_test(test_buf_printf),
-		cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test(test_rfc3339),	      cmocka_unit_test(test_map),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -302,12 +302,57 @@ static void test_passwd(void **state)
 	fh_homes_free(h, 0);
 }
 
+struct wp_log {
+	char text[4096];
+	size_t len;
+};
+
+static int log_wp(const struct fh_watch_point *wp, void *ctx)
+{
+	struct wp_log *l = ctx;
+	int n = snprintf(l->text + l->len, sizeof(l->text) - l->len, "%s %s %s %u %s %s\n",
+			 wp->type->id, wp->dir, wp->rest,
+			 wp->depth == FH_WATCH_ANY_DEPTH ? 999u : (unsigned)wp->depth,
+			 wp->leaf ? wp->leaf : "-", wp->home ? wp->home->user : "-");
+
+	l->len += (size_t)n;
+	return 0;
+}
+
+static void test_watch_points(void **state)
+{
+	struct fh_catalog *c = parse_ok("type t1 T1053 - one\ntype t2 T1546 - two\n"
+					"system t1 /etc/cron.d/*\n"
+					"system t1 /etc/ld.so.preload\n"
+					"system t2 /etc/systemd/system/*.wants/*\n"
+					"system t2 /usr/lib/modules/*/**/*.ko\n"
+					"system t2 /**/wp-content/*\n"
+					"user t2 ~/.config/autostart/*.desktop\n"
+					"user t2 ~/.bashrc\n");
+	struct fh_home wp_homes[] = { { "root", 0, "/root" }, { "alice", 1000, "/home/alice" } };
+	struct wp_log l = { .len = 0 };
+
+	(void)state;
+	assert_int_equal(fh_catalog_set_homes(c, wp_homes, 2), 0);
+	assert_int_equal(fh_catalog_watch_points(c, log_wp, &l), 0);
+	assert_string_equal(l.text, "t1 /etc/cron.d * 1 - -\n"
+				    "t1 /etc ld.so.preload 1 ld.so.preload -\n"
+				    "t2 /etc/systemd/system *.wants/* 2 - -\n"
+				    "t2 /usr/lib/modules */**/*.ko 999 - -\n"
+				    "t2 / **/wp-content/* 999 - -\n"
+				    "t2 /root/.config/autostart *.desktop 1 - root\n"
+				    "t2 /home/alice/.config/autostart *.desktop 1 - alice\n"
+				    "t2 /root .bashrc 1 .bashrc root\n"
+				    "t2 /home/alice .bashrc 1 .bashrc alice\n");
+	fh_catalog_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_errors),		cmocka_unit_test(test_globs),
 		cmocka_unit_test(test_homes),		cmocka_unit_test(test_passwd),
-		cmocka_unit_test(test_shipped_catalog),
+		cmocka_unit_test(test_shipped_catalog), cmocka_unit_test(test_watch_points),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

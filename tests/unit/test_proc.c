@@ -282,12 +282,16 @@ static void test_pid_reuse_exit_seen(void **state)
 	assert_string_equal(cur->exe, "/sbin/init"); /* forked from init, no exec yet */
 	assert_args(cur, "init", 5);
 	assert_ptr_equal(fh_ptable_lookup(t, 300, 0), cur);
+	/* The writer known to have exited is the old one, though the pid lives again. */
+	assert_ptr_equal(fh_ptable_lookup_exited(t, 300), old);
+	assert_null(fh_ptable_lookup_exited(t, 1));
 	assert_int_equal(stats(t).reused, 0);
 	assert_int_equal(stats(t).exits, 1);
 
 	/* Both exited: start 0 names the one that exited last. */
 	apply(t, ev_exit(300, 4 * SEC, 5 * SEC, 9), 5 * SEC);
 	assert_ptr_equal(fh_ptable_lookup(t, 300, 0), cur);
+	assert_ptr_equal(fh_ptable_lookup_exited(t, 300), cur); /* the one that exited last */
 	assert_int_equal(cur->exit_status, 9);
 	/* A repeated exit changes nothing. */
 	apply(t, ev_exit(300, 4 * SEC, 6 * SEC, 1), 6 * SEC);

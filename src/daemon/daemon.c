@@ -1,0 +1,549 @@
+/* daemon.c - `foothold run`: configuration, start-up, and the epoll loop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/state.h"
+#include "proto.h"
+
+extern const char fh_builtin_catalog[];
+extern const size_t fh_builtin_catalog_len;
+
+#define SEC 1000000000ull
+
+static char *read_file(const char *path, size_t max, size_t *ret_len, int *ret_err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf;
+	size_t len = 0;
+
+	if (fd < 0) {
+		*ret_err = -errno;
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size > max) {
+		*ret_err = -EFBIG;
+		close(fd);
+		return NULL;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		*ret_err = -ENOMEM;
+		close(fd);
+		return NULL;
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*ret_len = len;
+	return buf;
+}
+
+static void apply_event(const struct fh_event *ev, void *ctx)
+{
+	struct fhd *d = ctx;
+
+	fh_ptable_apply(d->table, ev, fh_boot_ns());
+}
+
+void fhd_drain_process_sensor(struct fhd *d)
+{
+	if (d->bpf)
+		fh_bpfmon_drain(d->bpf, apply_event, d);
+	else if (d->pc)
+		fh_procconn_drain(d->pc, apply_event, d);
+}
+
+int fhd_seed_pid(struct fhd *d, uint32_t pid)
+{
+	return fh_seed_one("/proc", pid, FH_SRC_SEED, apply_event, d);
+}
+
+const char *fhd_user_name(const struct fhd *d, uint32_t uid)
+{
+	for (size_t i = 0; i < d->nusers; i++)
+		if (d->users[i].uid == uid)
+			return d->users[i].user;
+	return NULL;
+}
+
+static int load_passwd(const char *path, struct fh_home **ret, size_t *ret_n)
+{
+	size_t len, bad;
+	unsigned bad_line;
+	int err = 0, n;
+	char *text = read_file(path, 64u << 20, &len, &err);
+
+	if (!text)
+		return err;
+	n = fh_passwd_parse(text, len, ret, &bad, &bad_line);
+	free(text);
+	if (n < 0)
+		return n;
+	if (bad)
+		fh_warn("%s: %zu line(s) not understood (first: line %u); their homes are not "
+			"watched",
+			path, bad, bad_line);
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+/* Reads the accounts' homes from the root's /etc/passwd into the catalog. */
+static int load_homes(struct fhd *d)
+{
+	char path[PATH_MAX];
+	struct fh_home *homes = NULL;
+	size_t n = 0;
+	int err;
+
+	if (fhd_host_path(d, "/etc/passwd", path, sizeof(path)) < 0)
+		return -ENAMETOOLONG;
+	err = load_passwd(path, &homes, &n);
+	if (err && err != -ENOENT) {
+		fh_log_errno(-err, "%s: cannot read the accounts", path);
+		return err;
+	}
+	/* Homes that are symlinks are watched where they lead (inside the root). */
+	for (size_t i = 0; i < n; i++) {
+		char host[PATH_MAX], real[PATH_MAX];
+		const char *rel;
+
+		if (fhd_host_path(d, homes[i].dir, host, sizeof(host)) == 0 &&
+		    realpath(host, real) && fhd_in_root(d, real, &rel) &&
+		    strcmp(rel, homes[i].dir)) {
+			char *c = strdup(rel);
+
+			if (c) {
+				free((char *)homes[i].dir);
+				homes[i].dir = c;
+			}
+		}
+	}
+	err = fh_catalog_set_homes(d->catalog, homes, n);
+	fh_homes_free(d->homes, d->nhomes);
+	d->homes = homes;
+	d->nhomes = n;
+	return err;
+}
+
+static int load_catalog(struct fhd *d, struct fh_catalog **ret)
+{
+	struct fh_catalog *c = fh_catalog_new();
+	struct fh_catalog_error e;
+	char msg[512];
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	err = fh_catalog_parse(c, "catalog.txt (built in)", fh_builtin_catalog,
+			       fh_builtin_catalog_len, &e);
+	if (!err && d->cfg.catalog_text) {
+		err = fh_catalog_parse(c, "foothold.conf [catalog]", d->cfg.catalog_text,
+				       d->cfg.catalog_len, &e);
+		/* Name the config line, not the line of the collected directives. */
+		if (err && e.line >= 1 && e.line <= d->cfg.ncatalog_lines)
+			e.line = d->cfg.catalog_lines[e.line - 1];
+	}
+	if (!err && d->opts->catalog_file) {
+		size_t len;
+		char *text = read_file(d->opts->catalog_file, 16u << 20, &len, &err);
+
+		if (!text) {
+			fh_log_errno(-err, "%s: cannot read", d->opts->catalog_file);
+			fh_catalog_free(c);
+			return err;
+		}
+		err = fh_catalog_parse(c, d->opts->catalog_file, text, len, &e);
+		free(text);
+	}
+	if (err) {
+		fh_catalog_format_error(&e, msg, sizeof(msg));
+		fh_err("%s", msg);
+		fh_catalog_free(c);
+		return err;
+	}
+	*ret = c;
+	return 0;
+}
+
+static void apply_writer_lists(struct fhd *d)
+{
+	fh_writer_rules_defaults(&d->writers);
+	if (d->cfg.npackage_managers) {
+		d->writers.n[FH_WRITER_PACKAGE_MANAGER] = d->cfg.npackage_managers;
+		for (size_t i = 0; i < d->cfg.npackage_managers; i++)
+			d->writers.names[FH_WRITER_PACKAGE_MANAGER][i] = d->cfg.package_managers[i];
+	}
+	if (d->cfg.nconfig_managers) {
+		d->writers.n[FH_WRITER_CONFIG_MANAGER] = d->cfg.nconfig_managers;
+		for (size_t i = 0; i < d->cfg.nconfig_managers; i++)
+			d->writers.names[FH_WRITER_CONFIG_MANAGER][i] = d->cfg.config_managers[i];
+	}
+}
+
+static int set_root(struct fhd *d)
+{
+	const char *r = d->opts->root ? d->opts->root : d->cfg.root;
+	char real[PATH_MAX];
+
+	if (!realpath(r, real)) {
+		fh_log_errno(errno, "root %s", r);
+		return -errno;
+	}
+	if (!strcmp(real, "/")) {
+		d->root[0] = '\0';
+		d->root_len = 0;
+	} else {
+		snprintf(d->root, sizeof(d->root), "%s", real);
+		d->root_len = strlen(d->root);
+	}
+	return 0;
+}
+
+static int load_config(struct fhd *d, struct fh_config *cfg)
+{
+	const char *path = d->opts->config_path ? d->opts->config_path : FH_CONFIG_DEFAULT_PATH;
+	struct fh_config_error e;
+	bool missing = false;
+	int err;
+
+	err = fh_config_load(cfg, path, &missing, &e);
+	if (err) {
+		fh_err("%s", e.msg);
+		return err;
+	}
+	if (missing && d->opts->config_path) {
+		fh_err("%s: no such file", path);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int open_process_sensor(struct fhd *d)
+{
+	struct fh_bpfmon_opts bo = {
+		.chunk_size = d->cfg.chunk_size,
+		.argv_max = d->cfg.argv_max,
+		.ring_bytes = d->cfg.ring_size,
+		.batch_wakeup = false,
+	};
+	int sensor = d->opts->sensor >= 0 ? d->opts->sensor : (int)d->cfg.sensor;
+	int err;
+
+	if (sensor != FH_SENSOR_PROCCONN) {
+		bo.quiet = sensor == FH_SENSOR_AUTO;
+		err = fh_bpfmon_open(&bo, &d->bpf);
+		if (!err)
+			return 0;
+		if (sensor == FH_SENSOR_BPF) {
+			fh_log_errno(-err, "run: the eBPF sensor could not load");
+			return err;
+		}
+		fh_log_errno(-err, "run: eBPF sensor unavailable, using the proc-connector "
+				   "fallback (FOOTHOLD_BPF_DEBUG=1 shows why)");
+	}
+	err = fh_procconn_open("/proc", &d->pc);
+	if (err)
+		fh_log_errno(-err, "run: the proc connector could not be opened");
+	return err;
+}
+
+static void read_small(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+
+	buf[0] = '\0';
+	if (f) {
+		if (fgets(buf, (int)len, f))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+/* Called for every fanotify event; the first of each read drains the process sensor. */
+struct fan_batch {
+	struct fhd *d;
+	bool drained;
+};
+
+static void on_fan_event(const struct fh_fan_event *ev, void *ctx)
+{
+	struct fan_batch *b = ctx;
+
+	if (!b->drained) {
+		/* Every fork and exec before these writes is in the ring now: take them in. */
+		fhd_drain_process_sensor(b->d);
+		b->drained = true;
+	}
+	fhd_items_event(b->d, ev);
+}
+
+static uint64_t loss_sum(struct fhd *d)
+{
+	struct fh_fanmon_stats fs;
+	struct fh_sensor_stats ps;
+	struct fh_ptable_stats ts;
+
+	memset(&ps, 0, sizeof(ps));
+	fh_fanmon_get_stats(d->fan, &fs);
+	fh_ptable_get_stats(d->table, &ts);
+	if (d->bpf)
+		fh_bpfmon_get_stats(d->bpf, &ps);
+	else if (d->pc)
+		fh_procconn_get_stats(d->pc, &ps);
+	return fs.overflows + fs.malformed + fs.mark_errors + d->n.mark_budget +
+	       d->n.pend_overflow + d->n.snap_budget + d->n.attr_unknown + d->n.attr_degraded +
+	       ps.kernel[FH_CNT_RB_FULL] + ps.reasm.chunks_lost + ps.recursion_misses +
+	       ps.nl_overruns + ts.evicted_live;
+}
+
+static void reload(struct fhd *d)
+{
+	struct fh_config cfg;
+	struct fh_catalog *c;
+	struct fh_config saved = d->cfg;
+
+	fh_config_defaults(&cfg);
+	if (load_config(d, &cfg) < 0) {
+		fh_err("reload: the configuration above has errors; keeping the running one");
+		fh_config_release(&cfg);
+		return;
+	}
+	d->cfg = cfg;
+	if (load_catalog(d, &c) < 0) {
+		fh_err("reload: the catalog has errors; keeping the running configuration");
+		fh_config_release(&d->cfg);
+		d->cfg = saved;
+		return;
+	}
+	fh_config_release(&saved);
+	/* Sensor sizes and the root apply at the next start. */
+	fhd_items_flush_all(d);
+	fh_catalog_free(d->catalog);
+	d->catalog = c;
+	load_homes(d);
+	apply_writer_lists(d);
+	fhd_sinks_reopen(d);
+	fhd_watch_refresh(d, NULL);
+	fh_info("reloaded the configuration");
+}
+
+static int loop(struct fhd *d)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC), sfd;
+	sigset_t mask;
+	struct epoll_event ev;
+	int pfd = d->bpf ? fh_bpfmon_fd(d->bpf) : fh_procconn_fd(d->pc);
+	uint64_t next_tick = 0;
+	bool stop = false;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (ep < 0 || sfd < 0)
+		return -errno;
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.u32 = 0 };
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.u32 = 1;
+	epoll_ctl(ep, EPOLL_CTL_ADD, pfd, &ev);
+	ev.data.u32 = 2;
+	epoll_ctl(ep, EPOLL_CTL_ADD, fh_fanmon_fd(d->fan), &ev);
+
+	while (!stop) {
+		struct epoll_event evs[8];
+		uint64_t now = fh_boot_ns(), next, sum;
+		int n, timeout;
+
+		next = fhd_items_due(d, now);
+		if (next > next_tick)
+			next = next_tick;
+		timeout = next <= now ? 0 : (int)((next - now + 999999) / 1000000);
+		if (timeout > 1000)
+			timeout = 1000;
+		n = epoll_wait(ep, evs, 8, timeout);
+		if (n < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.u32 == 0) {
+				struct signalfd_siginfo si;
+
+				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP)
+						reload(d);
+					else
+						stop = true;
+				}
+			} else if (evs[i].data.u32 == 1) {
+				fhd_drain_process_sensor(d);
+			} else {
+				for (int r = 0; r < 16; r++) {
+					struct fan_batch b = { d, false };
+
+					if (fh_fanmon_drain(d->fan, 1, on_fan_event, &b) <= 0)
+						break;
+				}
+			}
+		}
+		if (d->need_full_refresh) {
+			/* The queue overflowed: events were lost. Re-walk and compare everything. */
+			d->need_full_refresh = false;
+			fhd_watch_refresh(d, NULL);
+			fhd_items_rescan(d);
+		}
+		if (d->homes_changed) {
+			d->homes_changed = false;
+			if (load_homes(d) == 0)
+				fhd_watch_refresh(d, NULL);
+		}
+		now = fh_boot_ns();
+		if (now >= next_tick) {
+			next_tick = now + SEC;
+			if (d->bpf)
+				fh_bpfmon_tick(d->bpf, apply_event, d);
+			fh_ptable_expire(d->table, now);
+			d->wall_offset = (int64_t)fh_boot_to_wall_ns(0);
+			sum = loss_sum(d);
+			if (sum != d->last_loss_sum) {
+				/* A loss counter moved: say so within a second, at most once a second. */
+				d->last_loss_sum = sum;
+				d->loss_pending = true;
+				fhd_sinks_health(d, "loss");
+				d->next_health_ns = now + (uint64_t)d->cfg.health_interval_s * SEC;
+			} else if (d->cfg.health_interval_s && now >= d->next_health_ns) {
+				fhd_sinks_health(d, "periodic");
+				d->next_health_ns = now + (uint64_t)d->cfg.health_interval_s * SEC;
+			}
+		}
+	}
+	close(sfd);
+	close(ep);
+	return 0;
+}
+
+int fh_daemon_run(const struct fh_daemon_opts *o)
+{
+	struct fhd d;
+	struct fh_ptable_limits lim;
+	size_t nusers = 0;
+	int err, rc = 1;
+
+	memset(&d, 0, sizeof(d));
+	d.opts = o;
+	d.log_fd = -1;
+	d.self = getpid();
+	fh_config_defaults(&d.cfg);
+	if (load_config(&d, &d.cfg) < 0)
+		return 1;
+	if (set_root(&d) < 0 || load_catalog(&d, &d.catalog) < 0)
+		goto out;
+	if (load_homes(&d) < 0 && !o->check_only)
+		goto out;
+	apply_writer_lists(&d);
+	if (o->check_only) {
+		printf("foothold: configuration OK: %zu item types, %zu patterns, %zu homes, root "
+		       "%s\n",
+		       fh_catalog_type_count(d.catalog), fh_catalog_pattern_count(d.catalog),
+		       d.nhomes, d.root_len ? d.root : "/");
+		rc = 0;
+		goto out;
+	}
+	if (geteuid() != 0) {
+		fh_err("run: foothold needs root (CAP_SYS_ADMIN for fanotify and eBPF)");
+		goto out;
+	}
+	if (getrandom(&d.seed, sizeof(d.seed), 0) < 0)
+		d.seed = (uint64_t)(uintptr_t)&d ^ (uint64_t)fh_boot_ns();
+	fh_map_init(&d.marks, d.seed);
+	fh_map_init(&d.by_path, d.seed);
+	fh_map_init(&d.mountfds, d.seed);
+	fh_map_init(&d.pending, d.seed);
+	fh_map_init(&d.snaps, d.seed);
+	if (load_passwd("/etc/passwd", &d.users, &nusers) == 0)
+		d.nusers = nusers;
+	read_small("/proc/sys/kernel/random/boot_id", d.boot_id, sizeof(d.boot_id));
+	if (gethostname(d.host, sizeof(d.host) - 1) < 0)
+		d.host[0] = '\0';
+	d.wall_offset = (int64_t)fh_boot_to_wall_ns(0);
+	/* Many marks and pidfds: raise the soft descriptor limit to the hard one. */
+	{
+		struct rlimit rl;
+
+		if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+
+	lim = (struct fh_ptable_limits){ .max_entries = d.cfg.table_max,
+					 .max_bytes = d.cfg.table_bytes,
+					 .grace_ns = (uint64_t)d.cfg.grace_s * SEC,
+					 .tick_ns = fh_proc_tick_ns(),
+					 .hash_seed = (uint32_t)d.seed };
+	d.table = fh_ptable_new(&lim);
+	if (!d.table)
+		goto out;
+	err = fh_fanmon_open(&d.fan);
+	if (err) {
+		fh_log_errno(-err, "run: fanotify is unavailable (kernel >= 5.17 with "
+				   "FAN_REPORT_DFID_NAME_TARGET and FAN_REPORT_PIDFD is needed)");
+		goto out;
+	}
+	if (open_process_sensor(&d) < 0)
+		goto out;
+	/* The process sensor is attached: everything that starts from now is seen. */
+	fh_seed_all("/proc", apply_event, &d);
+	if (fhd_sinks_open(&d) < 0)
+		goto out;
+	d.initial = true;
+	fhd_watch_refresh(&d, NULL);
+	d.initial = false;
+	if (d.n.unwatchable)
+		fh_warn("run: %llu catalog pattern(s) need a filesystem-wide watch and are not "
+			"watched (e.g. /**/wp-content/plugins/**); `foothold scan` covers them",
+			(unsigned long long)d.n.unwatchable);
+	fhd_sinks_health(&d, "start");
+	d.next_health_ns = fh_boot_ns() + (uint64_t)d.cfg.health_interval_s * SEC;
+	d.last_loss_sum = loss_sum(&d);
+	fprintf(stderr, "foothold: ready\n");
+	fflush(stderr);
+	loop(&d);
+	fhd_items_flush_all(&d);
+	fhd_sinks_health(&d, "stop");
+	rc = 0;
+out:
+	fhd_sinks_close(&d);
+	fhd_items_free(&d);
+	if (d.fan)
+		fhd_watch_free(&d);
+	fh_fanmon_close(d.fan);
+	if (d.bpf)
+		fh_bpfmon_stop(d.bpf, apply_event, &d);
+	fh_bpfmon_close(d.bpf);
+	fh_procconn_close(d.pc);
+	fh_ptable_free(d.table);
+	fh_catalog_free(d.catalog);
+	fh_homes_free(d.homes, d.nhomes);
+	fh_homes_free(d.users, d.nusers);
+	fh_config_release(&d.cfg);
+	return rc;
+}

@@ -1,0 +1,150 @@
+/* state.h - the daemon's internal state, shared by its files (not a public header). */
+#ifndef FH_DAEMON_STATE_H
+#define FH_DAEMON_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/common.h"
+#include "daemon/config.h"
+#include "daemon/daemon.h"
+#include "out/out.h"
+#include "persist/persist.h"
+#include "policy/policy.h"
+#include "proc/proc.h"
+#include "sensor/sensor.h"
+
+/* A marked directory or file, keyed by its file handle (fsid + handle). */
+struct wmark {
+	enum fh_fanmark_kind kind;
+	char *path;	/* host path, canonical */
+	char **aliases; /* in-root logical paths that resolve here (catalog spellings) */
+	size_t naliases;
+	uint64_t gen; /* refresh generation that last wanted it */
+	void *key;    /* the handle key (owned by the map; copy here for removal) */
+	size_t keylen;
+};
+
+/* One coalesced change to one path, waiting for its deadline. */
+struct pend {
+	char *path;	/* in-root canonical path */
+	char *old_path; /* renamed from (in-root), or NULL */
+	uint64_t mask;	/* FAN_* accumulated */
+	uint64_t first_ns, deadline_ns;
+	int32_t pid;
+	int8_t pid_state;  /* 1 alive at read, 0 exited before read, -1 unknown */
+	uint64_t start_ns; /* the writer's start, pinned when the event was read; 0 unknown */
+	bool created;	   /* a CREATE (or rename-in) started this change */
+	bool deleted;
+	bool unwatched; /* found by a scan, not by an event (attribution unknown) */
+	const char *scan_reason;
+	uint64_t ino;
+	unsigned nevents;
+	struct pend *next; /* deadline list */
+};
+
+/* What was last known good about an item. */
+struct snap {
+	uint32_t mode, uid, gid;
+	uint64_t size, mtime_ns, ctime_ns, ino;
+	bool is_link;
+	bool hashed;
+	uint8_t sha256[32];
+	char *content; /* text items within budget, else NULL; for links, the target */
+	size_t content_len;
+	bool has_cap; /* security.capability set */
+};
+
+struct counters {
+	uint64_t alerts, quiet, suppressed_unchanged, transient, attr_exact, attr_degraded,
+	    attr_unknown, pend_overflow, self_events, unresolved, unmatched, snap_budget,
+	    snap_refused, mark_budget, rescans, scan_found, unwatchable, journal_errors, log_errors,
+	    bad_names;
+};
+
+struct fhd {
+	struct fh_config cfg;
+	const struct fh_daemon_opts *opts;
+	char root[4096]; /* realpath of the root, "" for "/" */
+	size_t root_len;
+	char boot_id[40];
+	char host[256];
+	int64_t wall_offset;
+	pid_t self;
+	uint64_t seed;
+
+	struct fh_catalog *catalog;
+	struct fh_home *homes; /* from root's /etc/passwd */
+	size_t nhomes;
+	struct fh_home *users; /* from the host's /etc/passwd: process user names */
+	size_t nusers;
+	struct fh_writer_rules writers;
+
+	struct fh_ptable *table;
+	struct fh_bpfmon *bpf;
+	struct fh_procconn *pc;
+	struct fh_fanmon *fan;
+
+	/* watch.c */
+	struct fh_map marks;	/* handle key -> struct wmark */
+	struct fh_map by_path;	/* host path -> struct wmark (directories) */
+	struct fh_map mountfds; /* fsid -> (intptr_t) O_PATH fd + 1 */
+	uint64_t gen;
+	size_t nmarks_dirs, nmarks_files;
+	bool initial; /* the start-up scan: items found are the baseline, not alerts */
+	bool need_full_refresh;
+	bool homes_changed;
+
+	/* items.c */
+	struct fh_map pending; /* in-root path -> struct pend */
+	struct fh_map snaps;   /* in-root path -> struct snap */
+	uint64_t snap_bytes;
+	uint64_t alert_seq;
+
+	/* sinks.c */
+	int log_fd;
+	struct fh_buf line;
+
+	struct counters n;
+	uint64_t last_loss_sum, last_health_ns, next_health_ns;
+	bool loss_pending;
+};
+
+#define FH_PEND_MAX	     8192
+#define FH_FILE_MARKS_MAX(d) ((size_t)(d)->cfg.max_marks * 4)
+
+/* watch.c */
+int fhd_watch_refresh(struct fhd *d, const char *under); /* under: in-root prefix or NULL */
+struct wmark *fhd_watch_lookup(struct fhd *d, const struct fh_fan_name *n);
+void fhd_watch_forget_path(struct fhd *d, const char *host_path);
+int fhd_watch_mark_file(struct fhd *d, const char *host_path);
+void fhd_watch_forget_file(struct fhd *d, const struct fh_fan_name *fid);
+void fhd_watch_free(struct fhd *d);
+/* host path <-> in-root path */
+bool fhd_in_root(const struct fhd *d, const char *host, const char **ret_rel);
+int fhd_host_path(const struct fhd *d, const char *rel, char *out, size_t len);
+bool fhd_match(struct fhd *d, const char *rel, const struct wmark *dir, struct fh_match *ret);
+
+/* items.c */
+void fhd_items_event(struct fhd *d, const struct fh_fan_event *ev);
+void fhd_items_found(struct fhd *d, const char *rel, const char *reason); /* by a scan */
+void fhd_items_snapshot(struct fhd *d, const char *rel);
+uint64_t fhd_items_due(struct fhd *d, uint64_t now); /* flushes what is due; next deadline */
+void fhd_items_flush_all(struct fhd *d);
+void fhd_items_rescan(struct fhd *d); /* after an overflow: compare every snapshot */
+void fhd_items_free(struct fhd *d);
+
+/* sinks.c */
+int fhd_sinks_open(struct fhd *d);
+void fhd_sinks_reopen(struct fhd *d);
+void fhd_sinks_alert(struct fhd *d, const struct fh_alert *a);
+void fhd_sinks_health(struct fhd *d, const char *reason);
+void fhd_sinks_close(struct fhd *d);
+
+/* daemon.c */
+void fhd_drain_process_sensor(struct fhd *d);
+int fhd_seed_pid(struct fhd *d, uint32_t pid); /* reads /proc/PID into the table */
+const char *fhd_user_name(const struct fhd *d, uint32_t uid);
+
+#endif /* FH_DAEMON_STATE_H */
