@@ -296,12 +296,22 @@ static void on_item_event(struct fhd *d, const char *rel, const char *host, uint
 {
 	struct pend *p = fh_map_get(&d->pending, rel, strlen(rel));
 
+	bool forced = false;
+
 	if (p && p->nevents && p->pid != ev->pid && !(mask & FAN_DELETE)) {
-		flush_one(d, p); /* another writer: its own alert */
+		/*
+		 * Another writer: each gets its own alert. The file is read now, after both
+		 * wrote, so the first alert may show the second writer's bytes: it says so
+		 * (degraded), and the second alert is made even if nothing changed since.
+		 */
+		p->other_pid = ev->pid;
+		flush_one(d, p);
 		p = NULL;
+		forced = true;
 	}
 	if (!p && !(p = pend_get(d, rel, now)))
 		return;
+	p->forced |= forced;
 	p->mask |= mask;
 	p->nevents++;
 	if (!p->pid || p->pid != ev->pid || p->pid_state < 0)
@@ -587,14 +597,14 @@ static void attribute(struct fhd *d, const struct pend *p, struct fh_alert *a)
 	}
 	a->proc = pr;
 	a->attribution = FH_ATTR_EXACT;
-	if (pr->flags & FH_PROC_NO_IMAGE) {
-		a->attribution = FH_ATTR_DEGRADED;
-		a->attribution_reason = "the writer's executable is unknown (forked from a "
-					"process foothold never saw)";
-	} else if (pr->incomplete & (FH_INC_PROC_GONE | FH_INC_PROC_RACY)) {
+	if (pr->incomplete & (FH_INC_PROC_GONE | FH_INC_PROC_RACY)) {
 		a->attribution = FH_ATTR_DEGRADED;
 		a->attribution_reason = "the writer's executable and arguments were read from "
 					"/proc after the fact (proc connector fallback)";
+	} else if (pr->flags & FH_PROC_NO_IMAGE) {
+		a->attribution = FH_ATTR_DEGRADED;
+		a->attribution_reason = "the writer's executable is unknown (forked from a "
+					"process foothold never saw)";
 	} else if (pr->flags & FH_PROC_INCOMPLETE) {
 		a->attribution = FH_ATTR_DEGRADED;
 		a->attribution_reason = "the writer's exec event was incomplete (see "
@@ -695,6 +705,15 @@ static void emit(struct fhd *d, const struct pend *p, const char *action, const 
 				old && !old->is_link ? old->content_len : 0, kind,
 				kind != FH_CONTENT_NONE ? s->content : NULL,
 				kind != FH_CONTENT_NONE ? s->content_len : 0, &object);
+	if (detail && p->other_pid) {
+		/* The writer is exact; the content may also hold the next writer's bytes. */
+		json_object_set_new(detail, "other_writer_pid", json_integer(p->other_pid));
+		json_object_set_new(
+		    detail, "note",
+		    json_string("another process wrote to this item before the "
+				"change was read: the content shown may include its "
+				"writes (it has its own alert)"));
+	}
 	a.detail = detail;
 	a.item_object = object;
 	attribute(d, p, &a);
@@ -774,7 +793,7 @@ static void flush_one(struct fhd *d, struct pend *p)
 			action = "attrib";
 		else
 			action = NULL;
-		if (!action && p->old_path && old)
+		if (!action && ((p->old_path && old) || p->forced))
 			action = "modified"; /* replaced by a rename of identical content */
 		if (!action) {
 			d->n.suppressed_unchanged++;
@@ -783,6 +802,19 @@ static void flush_one(struct fhd *d, struct pend *p)
 		}
 		if (!old)
 			old = from;
+	}
+	/*
+	 * setuid/setgid or a file capability gained is its own persistence type (row 58),
+	 * whatever directory the file is in: the catalog cannot name every path where a
+	 * binary may be, so the type follows the change, not the location.
+	 */
+	if (S_ISREG(s.st.st_mode) && (old ? gained(old->mode, s.st.st_mode, S_ISUID | S_ISGID) ||
+						(s.has_cap && !old->has_cap)
+					  : (s.st.st_mode & (S_ISUID | S_ISGID)) || s.has_cap)) {
+		const struct fh_item_type *t = fh_catalog_find_type(d->catalog, "suid-cap");
+
+		if (t)
+			m.type = t;
 	}
 	emit(d, p, action, &m, old, &s);
 	store_snap(d, p->path, &s);

@@ -37,7 +37,9 @@ struct pend {
 	uint64_t start_ns; /* the writer's start, pinned when the event was read; 0 unknown */
 	bool created;	   /* a CREATE (or rename-in) started this change */
 	bool deleted;
-	bool unwatched; /* found by a scan, not by an event (attribution unknown) */
+	bool unwatched;	   /* found by a scan, not by an event (attribution unknown) */
+	bool forced;	   /* alert even if unchanged: an earlier alert took this writer's bytes */
+	int32_t other_pid; /* another writer wrote before this change was read, or 0 */
 	const char *scan_reason;
 	uint64_t ino;
 	unsigned nevents;

@@ -319,7 +319,7 @@ static void walk(struct fhd *d, const char *dir, const char *alias, const char *
 		if (last || any)
 			found_item(d, host, w);
 		/* Symlinked subdirectories are not entered: they may lead anywhere. */
-		if (!last && is_dir) {
+		if ((!last || any) && is_dir) {
 			if (join(sub_alias, sizeof(sub_alias), alias, de->d_name))
 				walk(d, host, sub_alias, any ? rest : slash + 1, depth + 1);
 		}

@@ -434,9 +434,15 @@ static void put_process(struct tree *t, json_t *root, const struct fh_alert *a, 
 	}
 	par = sub(t, proc, "parent");
 	put(t, par, "pid", json_integer(p->ppid));
-	/* ancestry[0] is the parent only if it is that pid's lifetime. */
+	/*
+	 * ancestry[0] is the parent only if it is that pid's lifetime. A parent learnt from
+	 * /proc knows its start only to a clock tick (FH_PROC_COARSE), as the table's own
+	 * parent matching does; the daemon fills ancestry with fh_ptable_ancestry().
+	 */
 	if (parent && parent->pid == p->ppid &&
-	    (!p->parent_start_ns || p->parent_start_ns == parent->start_ns)) {
+	    (!p->parent_start_ns || p->parent_start_ns == parent->start_ns ||
+	     ((parent->flags & FH_PROC_COARSE) && p->parent_start_ns >= parent->start_ns &&
+	      p->parent_start_ns - parent->start_ns < FH_PTABLE_DEFAULT_TICK))) {
 		put(t, par, "entity_id", entity_id(t, a->boot_id, parent));
 		if (parent->exe)
 			put(t, par, "executable", ustr(t, parent->exe));

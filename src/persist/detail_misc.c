@@ -515,7 +515,7 @@ static void ini_line(struct mctx *ctx, void *st, size_t lineno, const char *s, s
 	}
 	fh_buf_reset(&is->key);
 	fh_buf_reset(&is->value);
-	if (git) {
+	if (git && is->section.len) {
 		fh_buf_append(&is->key, is->section.data, is->section.len);
 		fh_buf_append(&is->key, ".", 1);
 	}
@@ -941,6 +941,7 @@ static void mail_line(struct mctx *ctx, void *st, size_t lineno, const char *s, 
 		start = (size_t)(colon - s);
 		trim(s, &i, &start);
 		fh_buf_append(&ms->name, s + i, start - i);
+		fh_buf_append(&ms->name, "", 0); /* storage even for an empty name */
 		if (ms->name.oom) {
 			ctx->dj.oom = true;
 			return;

@@ -27,4 +27,5 @@ mountpoint -q /sys/kernel/tracing 2>/dev/null ||
 if [ $# -eq 0 ]; then
 	"$BUILD/tests/fh-fanprobe" || true
 fi
-exec python3 "$here/test_procs.py" "$BUILD" --sensor bpf --sensor procconn "$@"
+python3 "$here/test_procs.py" "$BUILD" --sensor bpf --sensor procconn "$@"; rc=$?
+python3 "$here/test_run.py" "$BUILD" --sensor bpf --sensor procconn "$@" && exit "$rc"; exit 1
