@@ -26,11 +26,23 @@ uint64_t fh_boot_to_wall_ns(uint64_t boot_ns)
 	uint64_t now = fh_boot_ns();
 
 	if (!measured_at || now - measured_at > 1000000000ull) {
-		uint64_t b0 = ts_ns(CLOCK_BOOTTIME);
-		uint64_t w = ts_ns(CLOCK_REALTIME);
-		uint64_t b1 = ts_ns(CLOCK_BOOTTIME);
+		uint64_t best = UINT64_MAX;
 
-		offset = (int64_t)(w - (b0 + (b1 - b0) / 2));
+		/*
+		 * Of three samples keep the one whose two boot reads were closest: a
+		 * preemption between the reads would otherwise shift every timestamp of
+		 * the next second by as long as it lasted.
+		 */
+		for (int i = 0; i < 3; i++) {
+			uint64_t b0 = ts_ns(CLOCK_BOOTTIME);
+			uint64_t w = ts_ns(CLOCK_REALTIME);
+			uint64_t b1 = ts_ns(CLOCK_BOOTTIME);
+
+			if (b1 - b0 < best) {
+				best = b1 - b0;
+				offset = (int64_t)(w - (b0 + (b1 - b0) / 2));
+			}
+		}
 		measured_at = now;
 	}
 	return (uint64_t)((int64_t)boot_ns + offset);

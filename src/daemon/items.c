@@ -20,7 +20,9 @@
  *    created, when it waits rename_grace_ms for a rename (sed -i, crontab, git's .lock:
  *    the temporary name then never alerts, the final name does, naming the same writer);
  *  - a created file that is never closed for write (O_TMPFILE + linkat, mknod, a
- *    symlink) is due after CREATE_SETTLE_MS, or at once for a symlink; a modify without
+ *    symlink, a hard link) is due after CREATE_SETTLE_MS (1 s: long enough that a slow
+ *    writer under load is not split into "created" then "modified"), at once for a
+ *    symlink or a hard link, or when the O_TMPFILE's own close is seen; a modify without
  *    close after modify_settle_ms;
  *  - a different writer for the same path ends the pending change first: each writer
  *    gets its own alert.
@@ -44,7 +46,7 @@
  * read from /proc now (degraded). Otherwise unknown, with the reason.
  */
 
-#define CREATE_SETTLE_MS 100
+#define CREATE_SETTLE_MS 1000
 #define MS		 1000000ull
 
 /* Types whose items are binaries: metadata only at start (hashing every library and
@@ -323,7 +325,8 @@ static void on_item_event(struct fhd *d, const char *rel, const char *host, uint
 		p->deleted = false;
 		if (!lstat(host, &st)) {
 			p->ino = st.st_ino;
-			if (S_ISLNK(st.st_mode)) {
+			/* A symlink or a new hard link never gets a close-write: due now. */
+			if (S_ISLNK(st.st_mode) || (S_ISREG(st.st_mode) && st.st_nlink > 1)) {
 				p->deadline_ns = now;
 				return;
 			}
@@ -429,6 +432,11 @@ static void resolve(struct fhd *d, const struct fh_fan_name *n, const struct fh_
 		}
 		r->dir = w;
 		r->name = n->name;
+		/* Most events in a watched directory are about other files: drop them first. */
+		if (!fhd_watch_relevant(w, n->name) && n->name[0] != '#') {
+			d->n.filtered++;
+			return;
+		}
 	} else if (fid && (w = fhd_watch_lookup(d, fid)) && w->kind == FH_FANMARK_FILE) {
 		/* Written through another name (a hard link elsewhere): the item's own path. */
 		snprintf(r->host, sizeof(r->host), "%s", w->path);
@@ -443,12 +451,24 @@ static void resolve(struct fhd *d, const struct fh_fan_name *n, const struct fh_
 	r->item = fhd_match(d, r->rel, r->dir, &m);
 }
 
-static void on_dir_event(struct fhd *d, const struct resolved *r, bool gone)
+static void on_dir_event(struct fhd *d, const struct resolved *r, bool gone,
+			 const struct fh_fan_event *ev)
 {
+	struct pend creator = { 0 };
+
 	if (gone)
 		fhd_watch_forget_path(d, r->host);
-	/* A directory appeared or went: watch what the catalog wants under it now. */
+	/*
+	 * A directory appeared or went: watch what the catalog wants under it now. Items
+	 * already in a new directory were created before it could be watched; the
+	 * process that made the directory is remembered for them (mkdir -p x && cp f x).
+	 */
+	if (!gone) {
+		set_writer(d, &creator, ev);
+		d->dir_creator = &creator;
+	}
 	fhd_watch_refresh(d, r->rel);
+	d->dir_creator = NULL;
 }
 
 void fhd_items_event(struct fhd *d, const struct fh_fan_event *ev)
@@ -491,9 +511,9 @@ void fhd_items_event(struct fhd *d, const struct fh_fan_event *ev)
 			resolve(d, newn, NULL, &rn);
 		if (ev->mask & FAN_ONDIR) {
 			if (oldn && ro.ok)
-				on_dir_event(d, &ro, true);
+				on_dir_event(d, &ro, true, ev);
 			if (newn && rn.ok)
-				on_dir_event(d, &rn, false);
+				on_dir_event(d, &rn, false, ev);
 			return;
 		}
 		if (newn && rn.ok && rn.item)
@@ -514,7 +534,7 @@ void fhd_items_event(struct fhd *d, const struct fh_fan_event *ev)
 		return;
 	if (ev->mask & FAN_ONDIR) {
 		if (ev->mask & (FAN_CREATE | FAN_DELETE))
-			on_dir_event(d, &r, ev->mask & FAN_DELETE);
+			on_dir_event(d, &r, ev->mask & FAN_DELETE, ev);
 		return;
 	}
 	if (!r.item) {
@@ -556,6 +576,11 @@ void fhd_items_found(struct fhd *d, const char *rel, const char *reason)
 	p->scan_reason = reason;
 	p->created = true;
 	p->deadline_ns = fh_boot_ns();
+	if (d->dir_creator) {
+		p->pid = d->dir_creator->pid;
+		p->pid_state = d->dir_creator->pid_state;
+		p->start_ns = d->dir_creator->start_ns;
+	}
 }
 
 /* ---- alerts ---- */
@@ -566,7 +591,7 @@ static void attribute(struct fhd *d, const struct pend *p, struct fh_alert *a)
 	bool seeded = false;
 
 	a->pid = p->pid;
-	if (p->unwatched) {
+	if (p->unwatched && p->pid <= 0) {
 		a->attribution = FH_ATTR_UNKNOWN;
 		a->attribution_reason = p->scan_reason;
 		return;
@@ -616,6 +641,12 @@ static void attribute(struct fhd *d, const struct pend *p, struct fh_alert *a)
 	} else if (p->pid_state < 0) {
 		a->attribution = FH_ATTR_DEGRADED;
 		a->attribution_reason = "the kernel could not say whether the writer was alive";
+	}
+	if (p->unwatched) {
+		/* Never exact: the file's own creation was not seen, only its directory's. */
+		a->attribution = FH_ATTR_DEGRADED;
+		a->attribution_reason = "created before foothold could watch its new directory; "
+					"the process shown created that directory";
 	}
 	a->user_name = fhd_user_name(d, pr->uid);
 	a->nancestry = fh_ptable_ancestry(d->table, pr, a->ancestry, FH_ALERT_ANCESTRY_MAX);

@@ -193,6 +193,7 @@ void fhd_sinks_health(struct fhd *d, const char *reason)
 	C("fanotify.mark_errors", fs.mark_errors);
 	C("fanotify.mark_budget", d->n.mark_budget);
 	C("fanotify.unresolved", d->n.unresolved);
+	C("fanotify.filtered", d->n.filtered);
 	C("fanotify.bad_names", d->n.bad_names);
 	C("catalog.unwatchable_patterns", d->n.unwatchable);
 	C("alerts.alerted", d->n.alerts);

@@ -21,8 +21,11 @@ struct wmark {
 	char *path;	/* host path, canonical */
 	char **aliases; /* in-root logical paths that resolve here (catalog spellings) */
 	size_t naliases;
-	uint64_t gen; /* refresh generation that last wanted it */
-	void *key;    /* the handle key (owned by the map; copy here for removal) */
+	uint64_t gen;	 /* refresh generation that last wanted it */
+	char **children; /* globs of the entries that matter here (items, dirs on the way) */
+	size_t nchildren;
+	bool all_children; /* every entry may matter */
+	void *key;	   /* the handle key (owned by the map; copy here for removal) */
 	size_t keylen;
 };
 
@@ -62,7 +65,7 @@ struct counters {
 	uint64_t alerts, quiet, suppressed_unchanged, transient, attr_exact, attr_degraded,
 	    attr_unknown, pend_overflow, self_events, unresolved, unmatched, snap_budget,
 	    snap_refused, mark_budget, rescans, scan_found, unwatchable, journal_errors, log_errors,
-	    bad_names;
+	    bad_names, filtered;
 };
 
 struct fhd {
@@ -103,6 +106,7 @@ struct fhd {
 	struct fh_map snaps;   /* in-root path -> struct snap */
 	uint64_t snap_bytes;
 	uint64_t alert_seq;
+	const struct pend *dir_creator; /* during a refresh for a new directory: who made it */
 
 	/* sinks.c */
 	int log_fd;
@@ -121,6 +125,7 @@ int fhd_watch_refresh(struct fhd *d, const char *under); /* under: in-root prefi
 struct wmark *fhd_watch_lookup(struct fhd *d, const struct fh_fan_name *n);
 void fhd_watch_forget_path(struct fhd *d, const char *host_path);
 int fhd_watch_mark_file(struct fhd *d, const char *host_path);
+bool fhd_watch_relevant(const struct wmark *w, const char *name);
 void fhd_watch_forget_file(struct fhd *d, const struct fh_fan_name *fid);
 void fhd_watch_free(struct fhd *d);
 /* host path <-> in-root path */

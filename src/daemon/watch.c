@@ -159,6 +159,9 @@ static void free_mark(void *p)
 	for (size_t i = 0; i < w->naliases; i++)
 		free(w->aliases[i]);
 	free(w->aliases);
+	for (size_t i = 0; i < w->nchildren; i++)
+		free(w->children[i]);
+	free(w->children);
 	free(w->path);
 	free(w->key);
 	free(w);
@@ -176,6 +179,57 @@ static void remember_mountfd(struct fhd *d, const struct key *k, const char *pat
 }
 
 /* Marks host path (canonical) as kind, or upgrades an ENTRIES mark to ITEMS. */
+static struct wmark *ensure_mark(struct fhd *d, const char *path, enum fh_fanmark_kind kind,
+				 const char *alias);
+
+/* Records that entries named like glob (n bytes) matter in w; "*" or too many: all do. */
+static void add_child(struct wmark *w, const char *glob, size_t n)
+{
+	char **c;
+
+	if (w->all_children || !glob)
+		return;
+	if ((n == 1 && glob[0] == '*') || (n == 2 && !strncmp(glob, "**", 2)) ||
+	    w->nchildren >= 64) {
+		w->all_children = true;
+		return;
+	}
+	for (size_t i = 0; i < w->nchildren; i++)
+		if (strlen(w->children[i]) == n && !strncmp(w->children[i], glob, n))
+			return;
+	c = realloc(w->children, (w->nchildren + 1) * sizeof(*c));
+	if (!c) {
+		w->all_children = true;
+		return;
+	}
+	w->children = c;
+	c[w->nchildren] = strndup(glob, n);
+	if (c[w->nchildren])
+		w->nchildren++;
+	else
+		w->all_children = true;
+}
+
+bool fhd_watch_relevant(const struct wmark *w, const char *name)
+{
+	if (w->all_children || w->kind == FH_FANMARK_FILE)
+		return true;
+	for (size_t i = 0; i < w->nchildren; i++)
+		if (!fnmatch(w->children[i], name, 0))
+			return true;
+	return false;
+}
+
+static struct wmark *ensure_mark_child(struct fhd *d, const char *path, enum fh_fanmark_kind kind,
+				       const char *alias, const char *child, size_t child_len)
+{
+	struct wmark *w = ensure_mark(d, path, kind, alias);
+
+	if (w)
+		add_child(w, child, child_len);
+	return w;
+}
+
 static struct wmark *ensure_mark(struct fhd *d, const char *path, enum fh_fanmark_kind kind,
 				 const char *alias)
 {
@@ -291,7 +345,8 @@ static void walk(struct fhd *d, const char *dir, const char *alias, const char *
 	/* `**` matches zero components: the rest applies here too. */
 	if (any && !last)
 		walk(d, dir, alias, slash + 1, depth);
-	w = ensure_mark(d, dir, last || any ? FH_FANMARK_ITEMS : FH_FANMARK_ENTRIES, alias);
+	w = ensure_mark_child(d, dir, last || any ? FH_FANMARK_ITEMS : FH_FANMARK_ENTRIES, alias,
+			      comp, clen);
 	if (!w)
 		return;
 	dp = opendir(dir);
@@ -422,8 +477,13 @@ static int plan_wp(const struct fh_watch_point *wp, void *ctx)
 		if (fhd_host_path(d, logical, host, sizeof(host)) < 0)
 			return 0;
 		if (realpath(host, real)) {
+			/* The component that is missing below it is what matters there. */
+			const char *next =
+			    wp->dir + strlen(logical) + (strcmp(logical, "/") ? 1 : 0);
+
 			if (fhd_in_root(d, real, &rel))
-				ensure_mark(d, real, FH_FANMARK_ENTRIES, logical);
+				ensure_mark_child(d, real, FH_FANMARK_ENTRIES, logical, next,
+						  strcspn(next, "/"));
 			return 0;
 		}
 	}
@@ -431,7 +491,8 @@ static int plan_wp(const struct fh_watch_point *wp, void *ctx)
 		return 0;
 	if (wp->leaf) {
 		char file[PATH_MAX];
-		struct wmark *w = ensure_mark(d, real, FH_FANMARK_ENTRIES, wp->dir);
+		struct wmark *w = ensure_mark_child(d, real, FH_FANMARK_ENTRIES, wp->dir, wp->leaf,
+						    strlen(wp->leaf));
 
 		if (w && join(file, sizeof(file), real, wp->leaf))
 			found_item(d, file, w);
@@ -445,7 +506,8 @@ static int plan_wp(const struct fh_watch_point *wp, void *ctx)
 		if (s && s != real) {
 			*s = '\0';
 			if (fhd_in_root(d, real, &rel))
-				ensure_mark(d, real, FH_FANMARK_ENTRIES, NULL);
+				ensure_mark_child(d, real, FH_FANMARK_ENTRIES, NULL, s + 1,
+						  strlen(s + 1));
 		}
 	}
 	return 0;

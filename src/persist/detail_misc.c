@@ -302,8 +302,9 @@ json_t *fh_detail_binary(const char *data, size_t len)
 	if (!root)
 		return NULL;
 	fh_dj_set(&dj, root, "size", json_integer((json_int_t)len));
-	if (len >= 4 && !memcmp(p, "\x7f"
-				   "ELF",
+	if (len >= 4 && !memcmp(p,
+				"\x7f"
+				"ELF",
 				4)) {
 		fh_dj_set(&dj, root, "format", json_string("elf"));
 		if (len > 4 && (p[4] == 1 || p[4] == 2))
@@ -311,7 +312,8 @@ json_t *fh_detail_binary(const char *data, size_t len)
 		if (len > 5 && (p[5] == 1 || p[5] == 2))
 			fh_dj_set(&dj, root, "endian", json_string(p[5] == 1 ? "little" : "big"));
 		if (len >= 18 && (p[5] == 1 || p[5] == 2)) {
-			type = p[5] == 1 ? p[16] | (unsigned)p[17] << 8 : p[17] | (unsigned)p[16] << 8;
+			type =
+			    p[5] == 1 ? p[16] | (unsigned)p[17] << 8 : p[17] | (unsigned)p[16] << 8;
 			if (type < NELEM(elf_types) && elf_types[type])
 				fh_dj_set(&dj, root, "elf_type", json_string(elf_types[type]));
 		}
@@ -345,19 +347,28 @@ struct ini_state {
 static bool ini_wanted(enum fh_ini_kind kind, const char *section, const char *key, size_t klen)
 {
 	static const char *const dbus[] = { "Name", "Exec", "User", "SystemdService", NULL };
-	static const char *const pkla[] = { "Identity", "Action", "ResultAny", "ResultInactive",
-					    "ResultActive", NULL };
-	static const char *const quadlet[] = { "Image",	 "Exec",	  "Volume", "PodmanArgs",
-					       "Yaml",	 "AddCapability", "User",   "Network",
-					       "PodName", NULL };
+	static const char *const pkla[] = { "Identity",	      "Action",	      "ResultAny",
+					    "ResultInactive", "ResultActive", NULL };
+	static const char *const quadlet[] = { "Image",	     "Exec",	"Volume",
+					       "PodmanArgs", "Yaml",	"AddCapability",
+					       "User",	     "Network", "PodName",
+					       NULL };
 	static const char *const manager[] = { "DefaultEnvironment", "ManagerEnvironment", NULL };
 	static const char *const pacman[] = { "Exec", "When", "Target", NULL };
-	static const char *const repo[] = { "baseurl", "mirrorlist", "metalink", "gpgcheck",
-					    "repo_gpgcheck", "sslverify", "enabled", NULL };
+	static const char *const repo[] = { "baseurl",	     "mirrorlist", "metalink", "gpgcheck",
+					    "repo_gpgcheck", "sslverify",  "enabled",  NULL };
 	static const char *const git[] = {
-		"core.hooksPath", "core.fsmonitor", "core.sshCommand", "core.pager",
-		"core.editor",	  "core.askPass",   "credential.helper", "credential.*.helper",
-		"include.path",	  "includeIf.*.path", NULL,
+		"core.hooksPath",
+		"core.fsmonitor",
+		"core.sshCommand",
+		"core.pager",
+		"core.editor",
+		"core.askPass",
+		"credential.helper",
+		"credential.*.helper",
+		"include.path",
+		"includeIf.*.path",
+		NULL,
 	};
 	const char *dot;
 	size_t k;
@@ -485,8 +496,8 @@ static void ini_line(struct mctx *ctx, void *st, size_t lineno, const char *s, s
 			return;
 		}
 		if (git)
-			is->bad_section = !git_section(&is->section, s + a + 1,
-						       (size_t)(close - (s + a + 1)));
+			is->bad_section =
+			    !git_section(&is->section, s + a + 1, (size_t)(close - (s + a + 1)));
 		else
 			fh_buf_append(&is->section, s + a + 1, (size_t)(close - (s + a + 1)));
 		fh_buf_append(&is->section, "", 0);
@@ -642,7 +653,6 @@ struct apt_state {
 	struct fh_buf scope, name;
 	size_t depth, ends[APT_MAX_DEPTH + 1]; /* scope.len at each depth */
 	size_t deep;			       /* braces opened past APT_MAX_DEPTH */
-	size_t name_line;
 	bool has_name;
 };
 
@@ -788,7 +798,6 @@ json_t *fh_detail_apt_conf(const char *text, size_t len)
 				fh_buf_reset(&as.name);
 				fh_buf_append(&as.name, text + start, i - start);
 				as.has_name = true;
-				as.name_line = line;
 			} else {
 				/* An unquoted value: `APT::Foo::Bar value;`. */
 				apt_value(&ctx, &as, &key, line, text + start, i - start);
@@ -890,7 +899,6 @@ static void mail_target(struct mctx *ctx, struct mail_state *ms, size_t lineno, 
 			size_t a, size_t b)
 {
 	json_t *o;
-	size_t k;
 
 	if (!trim(s, &a, &b))
 		return;
@@ -900,21 +908,17 @@ static void mail_target(struct mctx *ctx, struct mail_state *ms, size_t lineno, 
 		a++;
 		trim(s, &a, &b);
 		put(ctx, o, "command", s + a, b - a);
-		k = MAIL_PIPES;
 	} else if (b - a > 9 && !strncasecmp(s + a, ":include:", 9)) {
 		o = ctx_item(ctx, MAIL_INCLUDES, lineno);
 		a += 9;
 		trim(s, &a, &b);
 		put(ctx, o, "path", s + a, b - a);
-		k = MAIL_INCLUDES;
 	} else if (s[a] == '/') {
 		o = ctx_item(ctx, MAIL_FILES, lineno);
 		put(ctx, o, "path", s + a, b - a);
-		k = MAIL_FILES;
 	} else {
 		return;
 	}
-	(void)k;
 	if (o && ms->has_name)
 		put(ctx, o, "name", ms->name.data, ms->name.len);
 }
@@ -985,7 +989,7 @@ static void table_line(struct mctx *ctx, void *st, size_t lineno, const char *s,
 	static const char *const anacron[] = { "period", "delay", "job_id" };
 	static const char *const inittab[] = { "id", "runlevels", "action" };
 	enum fh_table_kind kind = *(enum fh_table_kind *)st;
-	const char *const *fields = kind == FH_TABLE_INCRON	 ? incron
+	const char *const *fields = kind == FH_TABLE_INCRON	  ? incron
 				    : kind == FH_TABLE_ANACRONTAB ? anacron
 								  : inittab;
 	size_t nf = kind == FH_TABLE_INCRON ? 2 : 3, a = 0, b = len, i, w, k;
@@ -1029,8 +1033,9 @@ static void table_line(struct mctx *ctx, void *st, size_t lineno, const char *s,
 		}
 	}
 	if (k < nf) {
-		ctx_error(ctx, lineno, kind == FH_TABLE_INITTAB ? "expected id:runlevels:action:process"
-								: "missing fields");
+		ctx_error(ctx, lineno,
+			  kind == FH_TABLE_INITTAB ? "expected id:runlevels:action:process"
+						   : "missing fields");
 		return;
 	}
 	trim(s, &i, &b);
@@ -1065,15 +1070,20 @@ struct kw_state {
 
 static const char *const *kw_keys(enum fh_keyword_kind kind)
 {
-	static const char *const ssh[] = { "Host",	   "Match",	      "Include",
-					   "ProxyCommand", "LocalCommand",    "PermitLocalCommand",
-					   "RemoteCommand", "KnownHostsCommand", NULL };
+	static const char *const ssh[] = { "Host",
+					   "Match",
+					   "Include",
+					   "ProxyCommand",
+					   "LocalCommand",
+					   "PermitLocalCommand",
+					   "RemoteCommand",
+					   "KnownHostsCommand",
+					   NULL };
 	static const char *const upstart[] = { "exec",	   "script",	"pre-start", "post-start",
 					       "pre-stop", "post-stop", NULL };
-	static const char *const ifupdown[] = { "up",	   "pre-up",   "post-up",
-						"down",	   "pre-down", "post-down",
-						"iface",   NULL };
-	static const char *const grub[] = { "GRUB_CMDLINE_*", "GRUB_INIT_TUNE", "GRUB_DEFAULT",
+	static const char *const ifupdown[] = { "up",	    "pre-up",	 "post-up", "down",
+						"pre-down", "post-down", "iface",   NULL };
+	static const char *const grub[] = { "GRUB_CMDLINE_*",	   "GRUB_INIT_TUNE", "GRUB_DEFAULT",
 					    "GRUB_EARLY_INITRD_*", "GRUB_DISABLE_*", NULL };
 	static const char *const grub_cfg[] = { "linux*", "initrd*", "menuentry", "set", NULL };
 
@@ -1179,11 +1189,11 @@ struct yaml_state {
 static void yaml_line(struct mctx *ctx, void *st, size_t lineno, const char *s, size_t len)
 {
 	static const char *const cloud[] = { "runcmd", "bootcmd", NULL };
-	static const char *const compose[] = { "image",	     "command",	    "entrypoint", "args",
-					       "privileged", "hostPID",	    "hostNetwork",
-					       "cap_add",    "network_mode", "pid",	   NULL };
-	static const char *const compose_lists[] = { "command", "entrypoint", "args",
-						     "cap_add", NULL };
+	static const char *const compose[] = { "image",	       "command", "entrypoint",	 "args",
+					       "privileged",   "hostPID", "hostNetwork", "cap_add",
+					       "network_mode", "pid",	  NULL };
+	static const char *const compose_lists[] = { "command", "entrypoint", "args", "cap_add",
+						     NULL };
 	struct yaml_state *ys = st;
 	size_t a = 0, b = len, indent, k, v;
 	json_t *o;
@@ -1344,18 +1354,12 @@ json_t *fh_detail_docker_json(const char *text, size_t len)
 		const char *path;
 		bool command;
 	} paths[] = {
-		{ "Path", true },
-		{ "Args", true },
-		{ "Config.Image", false },
-		{ "Config.Entrypoint", false },
-		{ "Config.Cmd", false },
-		{ "Config.User", false },
-		{ "Privileged", false },
-		{ "Binds", false },
-		{ "CapAdd", false },
-		{ "PidMode", false },
-		{ "NetworkMode", false },
-		{ "RestartPolicy.Name", false },
+		{ "Path", true },	   { "Args", true },
+		{ "Config.Image", false }, { "Config.Entrypoint", false },
+		{ "Config.Cmd", false },   { "Config.User", false },
+		{ "Privileged", false },   { "Binds", false },
+		{ "CapAdd", false },	   { "PidMode", false },
+		{ "NetworkMode", false },  { "RestartPolicy.Name", false },
 	};
 	static const char *const names[] = { "settings" };
 	struct fh_buf command = { 0 };
@@ -1398,7 +1402,8 @@ json_t *fh_detail_docker_json(const char *text, size_t len)
 	if (command.oom)
 		ctx.dj.oom = true;
 	else if (command.len)
-		fh_dj_set(&ctx.dj, ctx.root, "command", fh_dj_text(&ctx.dj, command.data, command.len));
+		fh_dj_set(&ctx.dj, ctx.root, "command",
+			  fh_dj_text(&ctx.dj, command.data, command.len));
 	fh_buf_free(&command);
 	return ctx_end(&ctx);
 }

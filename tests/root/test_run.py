@@ -22,6 +22,7 @@ process field they do give must still be right (docs/TESTING.md).
 """
 
 import base64
+import re
 import hashlib
 import json
 import os
@@ -153,12 +154,12 @@ class Result:
 class Monitor:
     """`foothold run` as a subprocess; stdout and stderr are read by threads."""
 
-    def __init__(self, ctx, sensor, root=None):
+    def __init__(self, ctx, sensor, root=None, extra=()):
         self.ctx = ctx
         self.sensor = sensor
         self.root = root
         self.argv = [ctx.foothold, "run", "--json", "--log-file", "none", "--no-journald",
-                     "--sensor", sensor] + (["--root", root] if root else [])
+                     "--sensor", sensor] + (["--root", root] if root else []) + list(extra)
         self.proc = None
         self.out = bytearray()
         self.err = []
@@ -1048,11 +1049,105 @@ def g_real(ctx, sensor, cases):
     return {"real-cron-d": t}
 
 
+# ---- configuration: user catalog entries, -n, SIGHUP, quiet defaults ----
+
+GOOD_CONF = """# test config
+[general]
+health_interval = 0
+
+[catalog]
+type = fh-agent T1543 - test agent job files
+system = fh-agent /opt/fh-agent/*.job
+user = shell-rc-user ~/.fhrc
+"""
+
+
+def g_config(ctx, sensor, cases):
+    CATALOG["fh-agent"] = ["T1543"]  # the type the config below adds
+    r = Root(ctx, "conf-" + sensor)
+    conf = os.path.join(r.dir, "fh.conf")  # outside every catalog path of the root
+    with open(conf, "w") as f:
+        f.write(GOOD_CONF)
+    bad = os.path.join(r.dir, "bad.conf")
+    with open(bad, "w") as f:
+        f.write("[general]\nhealth_interval = 0\nno_such_key = 1\n")
+    # -n: a good config is OK, a bad one names its file and line, exit non-zero.
+    ok = subprocess.run([ctx.foothold, "run", "-n", "-c", conf, "--root", r.dir],
+                        capture_output=True, text=True)
+    nok = subprocess.run([ctx.foothold, "run", "-n", "-c", bad, "--root", r.dir],
+                         capture_output=True, text=True)
+    # A copy of python named dpkg, run as root: a package manager by its executable.
+    fake = os.path.join(r.dir, "fakebin")
+    os.makedirs(fake)
+    dpkg = os.path.join(fake, "dpkg")
+    shutil.copy2(PY, dpkg)
+    out = {}
+    with Monitor(ctx, sensor, r.dir, ["-c", conf]) as mon:
+        out["job"] = ctx.py_write(r.host("/opt/fh-agent/a.job"), "run /tmp/x\n", makedirs=True)
+        out["fhrc"] = ctx.py_write(r.host("/root/.fhrc"), "export X=1\n")
+        argv = [dpkg, "-S", "-c", WRITE_PY, r.host("/etc/cron.d/pkg"),
+                base64.b64encode(b"0 0 31 2 * root /bin/true\n").decode(), "wd", "644"]
+        out["dpkg"] = ctx.run(argv)[0]
+        # SIGHUP with a broken config: an error naming file:line, the old config kept.
+        with open(conf, "a") as f:
+            f.write("[general]\nbogus = yes\n")
+        mon.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        out["after"] = ctx.py_write(r.host("/opt/fh-agent/b.job"), "run /tmp/y\n")
+        res = mon.stop()
+
+    def t_catalog():
+        # The writer made /opt/fh-agent itself just before writing: if the file beat the
+        # new directory's mark, the alert names the directory's creator, as degraded.
+        e = check_alert(res, sensor, "/opt/fh-agent/a.job", "fh-agent", "created", out["job"],
+                        PY, allow=("degraded",))
+        att = e["foothold"]["attribution"]
+        check(att["status"] == "exact" or sensor == "procconn" or
+              "created that directory" in att.get("reason", ""),
+              "degraded for another reason: %r" % att.get("reason"))
+        e = check_alert(res, sensor, "/root/.fhrc", "shell-rc-user", "created", out["fhrc"], PY)
+
+    def t_check():
+        check(ok.returncode == 0 and "configuration OK" in ok.stdout,
+              "-n on a good config: exit %d" % ok.returncode, ok.stdout, ok.stderr)
+        check(nok.returncode != 0, "-n on a bad config exited 0", nok.stderr)
+        check(re.search(re.escape(bad) + r":3:.*no_such_key", nok.stderr),
+              "the error does not name %s:3 and the key" % bad, nok.stderr)
+
+    def t_sighup():
+        check(re.search(re.escape(conf) + r":\d+:.*bogus", res.err),
+              "no error naming the broken config's file:line after SIGHUP", res.err)
+        check("keeping the running" in res.err, "no word that the old config is kept", res.err)
+        check_alert(res, sensor, "/opt/fh-agent/b.job", "fh-agent", "created", out["after"], PY)
+
+    def t_quiet():
+        e = only(res.at("/etc/cron.d/pkg"), "record for the package manager's write")
+        st = e["foothold"]["attribution"]["status"]
+        if sensor == "procconn" and st != "exact" and e["event"]["kind"] == "alert":
+            # A writer whose image could not be read cannot prove it is dpkg: alerted.
+            check(e["foothold"].get("writer_class") == "user", "writer_class %r" %
+                  e["foothold"].get("writer_class"))
+            return
+        check(e["event"]["kind"] == "event", "event.kind %r for a package manager's write" %
+              e["event"]["kind"], js(e))
+        check(e["foothold"].get("writer_class") == "package-manager",
+              "writer_class %r" % e["foothold"].get("writer_class"), js(e))
+        check(e["log"]["level"] == "info", "log.level %r" % e["log"]["level"])
+        check(get(e, "process.executable") == dpkg, "executable %r" %
+              get(e, "process.executable"))
+    return {"config-catalog": t_catalog, "config-check": t_check, "config-sighup": t_sighup,
+            "quiet-package-manager": t_quiet}
+
+
+CONFIGS = ["config-catalog", "config-check", "config-sighup", "quiet-package-manager"]
+
+
 GROUPS = [
     ("rows", g_rows, case_names_rows()),
     ("evasions", g_evasions, EVASIONS),
     ("attribution", g_attr, ATTRS),
     ("real", g_real, ["real-cron-d"]),
+    ("config", g_config, CONFIGS),
 ]
 
 
