@@ -407,7 +407,9 @@ static int loop(struct fhd *d)
 		if (d->need_full_refresh) {
 			/* The queue overflowed: events were lost. Re-walk and compare everything. */
 			d->need_full_refresh = false;
+			d->found_reason = "fanotify's queue overflowed: found by a rescan";
 			fhd_watch_refresh(d, NULL);
+			d->found_reason = NULL;
 			fhd_items_rescan(d);
 		}
 		if (d->homes_changed) {

@@ -99,6 +99,7 @@ struct fhd {
 	size_t nmarks_dirs, nmarks_files;
 	bool initial; /* the start-up scan: items found are the baseline, not alerts */
 	bool need_full_refresh;
+	const char *found_reason; /* why a walk finds items with no snapshot, if not a new dir */
 	bool homes_changed;
 
 	/* items.c */

@@ -315,7 +315,9 @@ static void found_item(struct fhd *d, const char *host, const struct wmark *dir)
 	if (d->initial)
 		fhd_items_snapshot(d, rel);
 	else
-		fhd_items_found(d, rel, "created before its directory was watched");
+		fhd_items_found(d, rel,
+				d->found_reason ? d->found_reason
+						: "created before its directory was watched");
 }
 
 /* dir/name into out; false (and nothing usable) when it does not fit. */

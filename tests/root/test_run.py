@@ -1142,12 +1142,62 @@ def g_config(ctx, sensor, cases):
 CONFIGS = ["config-catalog", "config-check", "config-sighup", "quiet-package-manager"]
 
 
+# ---- a full fanotify queue: counted, reported, and nothing missed ----
+
+STORM_PY = ("import os,sys\n"
+            "d,n=sys.argv[1],int(sys.argv[2])\n"
+            "for i in range(n):\n"
+            "    fd=os.open('%s/s%05d'%(d,i),os.O_WRONLY|os.O_CREAT|os.O_TRUNC,0o644)\n"
+            "    os.write(fd,b'0 0 31 2 * root /bin/true %d\\n'%i)\n"
+            "    os.close(fd)\n")
+STORM_N = 20000  # one event each (create, modify and close-write merge): past 16384
+
+
+def g_overflow(ctx, sensor, cases):
+    """foothold is stopped while 20000 items are written: the kernel's queue overflows."""
+    r = Root(ctx, "ovf-" + sensor)
+    d = r.mkdir("/etc/cron.d")
+    with Monitor(ctx, sensor, r.dir) as mon:
+        mon.proc.send_signal(signal.SIGSTOP)
+        try:
+            pid = ctx.run([PY, "-S", "-c", STORM_PY, d, str(STORM_N)], timeout=120)[0]
+        finally:
+            mon.proc.send_signal(signal.SIGCONT)
+        res = mon.stop(settle=4.0)
+
+    def t():
+        paths = {e["file"]["path"] for e in res.under("/etc/cron.d/")}
+        want = {"/etc/cron.d/s%05d" % i for i in range(STORM_N)}
+        check(paths == want, "%d of %d items alerted (missing e.g. %r)" %
+              (len(paths & want), STORM_N, sorted(want - paths)[:3]))
+        check(len(res.under("/etc/cron.d/")) == STORM_N, "%d alerts for %d items" %
+              (len(res.under("/etc/cron.d/")), STORM_N))
+        health = [e for e in res.events if e.get("event", {}).get("kind") == "metric"]
+        ovf = [e["foothold"]["health"]["fanotify"]["overflows"] for e in health]
+        check(max(ovf) >= 1, "no health record counts the overflow: %r" % ovf)
+        loss = [e for e in health if e["event"]["action"] == "loss"]
+        check(loss and loss[0]["log"]["level"] == "warning",
+              "no warning-level health record for the loss", *map(js, health))
+        rescued = [e for e in res.under("/etc/cron.d/")
+                   if "overflowed" in e["foothold"]["attribution"].get("reason", "")]
+        check(rescued, "no alert says it was found by the rescan after the overflow")
+        for e in rescued[:50]:
+            check(e["foothold"]["attribution"]["status"] == "unknown", "rescan alert %s" %
+                  e["foothold"]["attribution"])
+        for e in res.under("/etc/cron.d/"):
+            if e["foothold"]["attribution"]["status"] == "exact":
+                check(e["process"]["pid"] == pid, "an exact alert names pid %r, not the "
+                      "writer %d" % (e["process"].get("pid"), pid))
+    return {"queue-overflow": t}
+
+
 GROUPS = [
     ("rows", g_rows, case_names_rows()),
     ("evasions", g_evasions, EVASIONS),
     ("attribution", g_attr, ATTRS),
     ("real", g_real, ["real-cron-d"]),
     ("config", g_config, CONFIGS),
+    ("overflow", g_overflow, ["queue-overflow"]),
 ]
 
 
