@@ -988,8 +988,9 @@ json_t *fh_detail_item(const struct fh_item_type *type, const char *path, const 
 	if (!root)
 		goto fail;
 	fh_dj_set(&dj, root, "parser", json_string(parser_names[c.p]));
+	/* No line diff of binaries: noise the size of the file; their hash says it changed. */
 	if (old_text && c.p != P_PASSWD && c.p != P_SHADOW && c.p != P_GROUP && c.p != P_GSHADOW &&
-	    (old_len != new_len || memcmp(old_text, new_text, new_len))) {
+	    c.p != P_BINARY && (old_len != new_len || memcmp(old_text, new_text, new_len))) {
 		diff = fh_detail_diff(old_text, old_len, new_text, new_len);
 		json_incref(diff);
 		fh_dj_set(&dj, root, "diff", diff);

