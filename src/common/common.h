@@ -127,6 +127,10 @@ void *fh_map_del(struct fh_map *m, const void *key, size_t len);
 /* Start with *iter = 0. */
 bool fh_map_next(const struct fh_map *m, size_t *iter, const void **ret_key, size_t *ret_len,
 		 void **ret_value);
+/* The values for which pick() is true, in a malloc'd array (NULL when none), so that the
+ * caller may then delete them. Returns 0 or -ENOMEM. */
+int fh_map_collect(const struct fh_map *m, bool (*pick)(void *value, void *arg), void *arg,
+		   void ***ret, size_t *ret_n);
 void fh_map_free(struct fh_map *m, void (*free_value)(void *));
 
 #endif /* FH_COMMON_H */

@@ -163,6 +163,32 @@ bool fh_map_next(const struct fh_map *m, size_t *iter, const void **ret_key, siz
 	return false;
 }
 
+int fh_map_collect(const struct fh_map *m, bool (*pick)(void *value, void *arg), void *arg,
+		   void ***ret, size_t *ret_n)
+{
+	void **out = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->slots[i].hash || !pick(m->slots[i].value, arg))
+			continue;
+		if (n == cap) {
+			void **p = realloc(out, (cap ? cap * 2 : 16) * sizeof(*p));
+
+			if (!p) {
+				free(out);
+				return -ENOMEM;
+			}
+			out = p;
+			cap = cap ? cap * 2 : 16;
+		}
+		out[n++] = m->slots[i].value;
+	}
+	*ret = out;
+	*ret_n = n;
+	return 0;
+}
+
 void fh_map_free(struct fh_map *m, void (*free_value)(void *))
 {
 	for (size_t i = 0; i < m->cap; i++) {

@@ -856,40 +856,35 @@ out:
 	pend_drop(d, p);
 }
 
+struct due_arg {
+	uint64_t now, next;
+};
+
+static bool is_due(void *v, void *arg)
+{
+	struct pend *p = v;
+	struct due_arg *a = arg;
+
+	if (p->deadline_ns <= a->now)
+		return true;
+	a->next = min_u64(a->next, p->deadline_ns);
+	return false;
+}
+
 uint64_t fhd_items_due(struct fhd *d, uint64_t now)
 {
-	uint64_t next = UINT64_MAX;
-	struct pend **due = NULL;
-	size_t n = 0, cap = 0, it = 0;
-	void *v;
-	bool drained = false;
+	struct due_arg a = { now, UINT64_MAX };
+	void **due;
+	size_t n;
 
-	while (fh_map_next(&d->pending, &it, NULL, NULL, &v)) {
-		struct pend *p = v;
-
-		if (p->deadline_ns > now) {
-			next = min_u64(next, p->deadline_ns);
-			continue;
-		}
-		if (n == cap) {
-			struct pend **q = realloc(due, (cap ? cap * 2 : 16) * sizeof(*q));
-
-			if (!q)
-				break;
-			due = q;
-			cap = cap ? cap * 2 : 16;
-		}
-		due[n++] = p;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!drained) {
-			fhd_drain_process_sensor(d); /* the writers' execs, before lookups */
-			drained = true;
-		}
+	if (fh_map_collect(&d->pending, is_due, &a, &due, &n) < 0)
+		return now; /* out of memory: try again at once */
+	if (n)
+		fhd_drain_process_sensor(d); /* the writers' execs, before lookups */
+	for (size_t i = 0; i < n; i++)
 		flush_one(d, due[i]);
-	}
 	free(due);
-	return next;
+	return a.next;
 }
 
 void fhd_items_flush_all(struct fhd *d)

@@ -565,28 +565,27 @@ void fhd_watch_forget_file(struct fhd *d, const struct fh_fan_name *fid)
 		drop_mark(d, w);
 }
 
+struct sweep_arg {
+	bool (*keep)(const struct wmark *, const void *);
+	const void *arg;
+};
+
+static bool to_drop(void *v, void *arg)
+{
+	struct sweep_arg *a = arg;
+
+	return !a->keep(v, a->arg);
+}
+
 /* Drops every mark for which keep() is false. */
 static void sweep(struct fhd *d, bool (*keep)(const struct wmark *, const void *), const void *arg)
 {
-	struct wmark **drop = NULL;
-	size_t n = 0, cap = 0, it = 0;
-	void *v;
+	struct sweep_arg a = { keep, arg };
+	void **drop;
+	size_t n;
 
-	while (fh_map_next(&d->marks, &it, NULL, NULL, &v)) {
-		struct wmark *w = v;
-
-		if (keep(w, arg))
-			continue;
-		if (n == cap) {
-			struct wmark **p = realloc(drop, (cap ? cap * 2 : 64) * sizeof(*p));
-
-			if (!p)
-				break;
-			drop = p;
-			cap = cap ? cap * 2 : 64;
-		}
-		drop[n++] = w;
-	}
+	if (fh_map_collect(&d->marks, to_drop, &a, &drop, &n) < 0)
+		return;
 	for (size_t i = 0; i < n; i++)
 		drop_mark(d, drop[i]);
 	free(drop);

@@ -254,6 +254,44 @@ static void test_map(void **state)
 	fh_map_free(&m, NULL);
 }
 
+static bool is_even(void *v, void *arg)
+{
+	(*(int *)arg)++;
+	return ((intptr_t)v & 1) == 0;
+}
+
+static void test_map_collect(void **state)
+{
+	struct fh_map m;
+	void **got;
+	size_t n;
+	int calls = 0;
+	intptr_t sum = 0;
+	char key[16];
+
+	(void)state;
+	fh_map_init(&m, 7);
+	assert_int_equal(fh_map_collect(&m, is_even, &calls, &got, &n), 0);
+	assert_int_equal(n, 0);
+	free(got);
+	for (intptr_t i = 1; i <= 100; i++) {
+		int len = snprintf(key, sizeof(key), "k%ld", (long)i);
+
+		assert_int_equal(fh_map_put(&m, key, (size_t)len, (void *)i, NULL), 0);
+	}
+	calls = 0;
+	assert_int_equal(fh_map_collect(&m, is_even, &calls, &got, &n), 0);
+	assert_int_equal(calls, 100);
+	assert_int_equal(n, 50);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal((intptr_t)got[i] & 1, 0);
+		sum += (intptr_t)got[i];
+	}
+	assert_int_equal(sum, 2550); /* 2 + 4 + ... + 100 */
+	free(got);
+	fh_map_free(&m, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_utf8_sanitize), cmocka_unit_test(test_term_escape),
 		cmocka_unit_test(test_base64),	      cmocka_unit_test(test_buf_printf),
 		cmocka_unit_test(test_rfc3339),	      cmocka_unit_test(test_map),
+		cmocka_unit_test(test_map_collect),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
