@@ -95,6 +95,7 @@ static const struct setting settings[] = {
 	{ "files", "max_marks", NUM(max_marks, 1, 1u << 24) },
 	{ "files", "max_depth", NUM(max_depth, 0, 64) },
 	{ "files", "rename_grace_ms", NUM(rename_grace_ms, 0, 10000) },
+	{ "files", "batch_ms", NUM(batch_ms, 0, 50) },
 	{ "files", "modify_settle_ms", NUM(modify_settle_ms, 0, 600000) },
 	{ "files", "snapshot_file_max", SIZE(snapshot_file_max, 0, GIB) },
 	{ "files", "snapshot_total_max", SIZE(snapshot_total_max, 0, 64 * GIB) },
@@ -684,6 +685,7 @@ void fh_config_defaults(struct fh_config *c)
 	c->max_marks = 16384;
 	c->max_depth = 8;
 	c->rename_grace_ms = 5;
+	c->batch_ms = 2;
 	c->modify_settle_ms = 500;
 	c->snapshot_file_max = 1ull << 20;
 	c->snapshot_total_max = 64ull << 20;

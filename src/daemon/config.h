@@ -66,9 +66,10 @@ struct fh_config {
 	uint32_t grace_s;	      /* grace = 60 */
 
 	/* [files] */
-	uint32_t max_marks;	     /* max_marks = 16384   directories fanotify watches at most */
-	uint32_t max_depth;	     /* max_depth = 8       subdirectory depth under a ** pattern */
-	uint32_t rename_grace_ms;    /* rename_grace_ms = 5   wait for a temp file's rename */
+	uint32_t max_marks;	  /* max_marks = 16384   directories fanotify watches at most */
+	uint32_t max_depth;	  /* max_depth = 8       subdirectory depth under a ** pattern */
+	uint32_t rename_grace_ms; /* rename_grace_ms = 5   wait for a temp file's rename */
+	uint32_t batch_ms; /* batch_ms = 2   after a wakeup, read fanotify again only after this */
 	uint32_t modify_settle_ms;   /* modify_settle_ms = 500  modify without close: alert after */
 	uint64_t snapshot_file_max;  /* snapshot_file_max = 1M   known-good copy per text item */
 	uint64_t snapshot_total_max; /* snapshot_total_max = 64M */

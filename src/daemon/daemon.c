@@ -351,7 +351,7 @@ static int loop(struct fhd *d)
 	sigset_t mask;
 	struct epoll_event ev;
 	int pfd = d->bpf ? fh_bpfmon_fd(d->bpf) : fh_procconn_fd(d->pc);
-	uint64_t next_tick = 0;
+	uint64_t next_tick = 0, fan_resume = 0; /* fanotify is re-armed at fan_resume */
 	bool stop = false;
 
 	sigemptyset(&mask);
@@ -377,6 +377,16 @@ static int loop(struct fhd *d)
 		next = fhd_items_due(d, now);
 		if (next > next_tick)
 			next = next_tick;
+		if (fan_resume) {
+			if (now >= fan_resume) {
+				/* Listen again: a storm's events are then read in one batch. */
+				ev = (struct epoll_event){ .events = EPOLLIN, .data.u32 = 2 };
+				epoll_ctl(ep, EPOLL_CTL_MOD, fh_fanmon_fd(d->fan), &ev);
+				fan_resume = 0;
+			} else if (fan_resume < next) {
+				next = fan_resume;
+			}
+		}
 		timeout = next <= now ? 0 : (int)((next - now + 999999) / 1000000);
 		if (timeout > 1000)
 			timeout = 1000;
@@ -401,6 +411,17 @@ static int loop(struct fhd *d)
 
 					if (fh_fanmon_drain(d->fan, 1, on_fan_event, &b) <= 0)
 						break;
+				}
+				/*
+				 * Hold off for batch_ms: most of a storm's cost is one wakeup per
+				 * event (docs/DESIGN.md); events wait in the kernel's queue
+				 * meanwhile, at most batch_ms longer.
+				 */
+				if (d->cfg.batch_ms) {
+					ev = (struct epoll_event){ .events = 0, .data.u32 = 2 };
+					epoll_ctl(ep, EPOLL_CTL_MOD, fh_fanmon_fd(d->fan), &ev);
+					fan_resume =
+					    fh_boot_ns() + (uint64_t)d->cfg.batch_ms * 1000000;
 				}
 			}
 		}

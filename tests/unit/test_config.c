@@ -73,6 +73,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.max_marks, 16384);
 	assert_int_equal(c.max_depth, 8);
 	assert_int_equal(c.rename_grace_ms, 5);
+	assert_int_equal(c.batch_ms, 2);
 	assert_int_equal(c.modify_settle_ms, 500);
 	assert_int_equal(c.snapshot_file_max, 1ull << 20);
 	assert_int_equal(c.snapshot_total_max, 64ull << 20);
@@ -135,6 +136,7 @@ static const char every_key[] = "[general]\n"
 				"max_marks = 100\n"
 				"max_depth = 3\n"
 				"rename_grace_ms = 20\n"
+				"batch_ms = 0\n"
 				"modify_settle_ms = 1000\n"
 				"snapshot_file_max = 2M\n"
 				"snapshot_total_max = 128M\n"
@@ -171,6 +173,7 @@ static void test_every_key(void **state)
 	assert_int_equal(c.max_marks, 100);
 	assert_int_equal(c.max_depth, 3);
 	assert_int_equal(c.rename_grace_ms, 20);
+	assert_int_equal(c.batch_ms, 0);
 	assert_int_equal(c.modify_settle_ms, 1000);
 	assert_int_equal(c.snapshot_file_max, 2u << 20);
 	assert_int_equal(c.snapshot_total_max, 128u << 20);
@@ -190,9 +193,9 @@ static void test_every_key(void **state)
 					    "user my-agent ~/.agentrc\n");
 	assert_int_equal(c.catalog_len, strlen(c.catalog_text));
 	assert_int_equal(c.ncatalog_lines, 3);
-	assert_int_equal(c.catalog_lines[0], 28);
-	assert_int_equal(c.catalog_lines[1], 29);
-	assert_int_equal(c.catalog_lines[2], 30);
+	assert_int_equal(c.catalog_lines[0], 29);
+	assert_int_equal(c.catalog_lines[1], 30);
+	assert_int_equal(c.catalog_lines[2], 31);
 	fh_config_release(&c);
 	assert_null(c.catalog_text);
 	assert_null(c.catalog_lines);
