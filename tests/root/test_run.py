@@ -1163,6 +1163,114 @@ def g_canon(ctx, sensor, cases):
     return {"merged-usr": t_usr, "new-account-home": t_home}
 
 
+# ---- sinks: the alert log (reopened on SIGHUP, as logrotate needs) and journald ----
+
+def start_journald():
+    """A journald for the test when none runs (containers without systemd); or None."""
+    sock = "/run/systemd/journal/socket"
+    if os.path.exists(sock):
+        import socket
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            s.connect(sock)  # refused when the socket file is a dead journald's
+            return None
+        except OSError:
+            os.unlink(sock)
+        finally:
+            s.close()
+    jd = "/lib/systemd/systemd-journald"
+    if not os.access(jd, os.X_OK):
+        raise Skip("no journald running and none to start")
+    os.makedirs("/run/systemd/journal", exist_ok=True)
+    p = subprocess.Popen([jd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(50):
+        if os.path.exists("/run/systemd/journal/socket"):
+            return p
+        time.sleep(0.1)
+    p.kill()
+    p.wait()
+    raise Skip("journald did not create its socket")
+
+
+def g_sinks(ctx, sensor, cases):
+    r = Root(ctx, "sinks-" + sensor)
+    r.mkdir("/etc/cron.d")
+    logdir = os.path.join(r.dir, "log")  # outside every catalog path of the root
+    log = os.path.join(logdir, "alerts.json")
+    tag = marker("j")
+    hostile = "/etc/cron.d/" + tag + "\n\x1b[31mred\xff"  # newline, ESC, invalid UTF-8
+    jd = start_journald()
+    out = {}
+    try:
+        mon = Foothold([ctx.foothold, "run", "--quiet-stdout", "--log-file", log,
+                        "--sensor", sensor, "--root", r.dir], "foothold run", READY_TIMEOUT)
+        with mon:
+            out["a"] = ctx.py_write(r.host("/etc/cron.d/" + tag + "-a"), "* * * * * root /a\n")
+            time.sleep(0.3)
+            os.rename(log, log + ".1")  # what logrotate does
+            mon.proc.send_signal(signal.SIGHUP)
+            time.sleep(0.5)
+            out["b"] = ctx.py_write(r.host("/etc/cron.d/" + tag + "-b"), "* * * * * root /b\n")
+            hpath = os.fsencode(r.host("/etc/cron.d/")) + (tag + "\n\x1b[31mred").encode() + b"\xff"
+            out["h"] = ctx.py_write(hpath.decode("utf-8", "surrogateescape"), "* * * * * root /h\n")
+            rc, stdout, err = mon.finish(signal.SIGINT, SETTLE)
+        # --all: fields over 4 KiB are otherwise shown as null; binary ones come as arrays
+        # of bytes.
+        j = subprocess.run(["journalctl", "-t", "foothold", "-o", "json", "--all",
+                            "--no-pager", "--since", "-5min"], capture_output=True, text=True)
+        out["journal"] = []
+        for l in j.stdout.splitlines():
+            if l.strip():
+                x = json.loads(l)
+                for k, v in x.items():
+                    if isinstance(v, list):
+                        x[k] = bytes(v).decode("utf-8", "replace")
+                out["journal"].append(x)
+    finally:
+        if jd:
+            jd.terminate()
+            jd.wait()
+
+    def lines(path):
+        with open(path, "rb") as f:
+            data = f.read()
+        check(data.endswith(b"\n"), "%s does not end with a newline" % path)
+        return [json.loads(l) for l in data.split(b"\n")[:-1]]
+
+    def t_log():
+        old, new = lines(log + ".1"), lines(log)
+        pa = [e["file"]["path"] for e in old if e["event"]["kind"] == "alert"]
+        pb = [e["file"]["path"] for e in new if e["event"]["kind"] == "alert"]
+        check(pa == ["/etc/cron.d/%s-a" % tag], "rotated log alerts %r" % pa)
+        check("/etc/cron.d/%s-b" % tag in pb, "the reopened log lacks the next alert: %r" % pb)
+        check(any(e["event"]["kind"] == "metric" and e["event"]["action"] == "stop" for e in new),
+              "no stop health record in the reopened log")
+
+    def t_hostile():
+        new = [e for e in lines(log) if e["event"]["kind"] == "alert"]
+        h = [e for e in new if e["file"]["name"].startswith(tag + "\n")]
+        e = only(h, "alert for the hostile name")
+        check(e["file"]["name"] == tag + "\n\x1b[31mred\ufffd", "file.name %r" % e["file"]["name"])
+        raw = base64.b64decode(e["foothold"]["raw"]["path"])
+        check(raw == b"/etc/cron.d/" + (tag + "\n\x1b[31mred").encode() + b"\xff",
+              "foothold.raw.path %r" % raw)
+        check(e["process"]["pid"] == out["h"], "writer %r" % e["process"].get("pid"))
+
+    def t_journal():
+        recs = [x for x in out["journal"] if tag in (x.get("FOOTHOLD_JSON") or "")]
+        check(len(recs) >= 3, "%d journal records for this test's alerts" % len(recs),
+              *[x.get("MESSAGE") for x in out["journal"][-10:]])
+        for x in recs:
+            check(x.get("FOOTHOLD_ITEM_TYPE") == "cron-d", "FOOTHOLD_ITEM_TYPE %r" %
+                  x.get("FOOTHOLD_ITEM_TYPE"))
+            check(x.get("PRIORITY") == "4", "PRIORITY %r" % x.get("PRIORITY"))
+            msg = x["MESSAGE"]
+            check(not any(ord(c) < 0x20 or ord(c) == 0x7f for c in msg),
+                  "a control character in MESSAGE %r" % msg)
+            json.loads(x["FOOTHOLD_JSON"])
+    return {"log-reopen": t_log, "hostile-name": t_hostile, "journald": t_journal}
+
+
 GROUPS = [
     ("rows", g_rows, case_names_rows()),
     ("evasions", g_evasions, EVASIONS),
@@ -1171,6 +1279,7 @@ GROUPS = [
     ("config", g_config, CONFIGS),
     ("overflow", g_overflow, ["queue-overflow"]),
     ("canon", g_canon, ["merged-usr", "new-account-home"]),
+    ("sinks", g_sinks, ["log-reopen", "hostile-name", "journald"]),
 ]
 
 
