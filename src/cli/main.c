@@ -12,6 +12,10 @@ static const struct {
 } commands[] = {
 	{ "run", fh_cmd_run, "watch persistence locations and alert on changes (the daemon)" },
 	{ "procs", fh_cmd_procs, "stream process fork/exec/exit events (the process monitor)" },
+	{ "alerts", fh_cmd_alerts, "follow alerts live and answer them (allow, block, remember)" },
+	{ "decide", fh_cmd_decide, "answer one pending alert: decide ID allow|block" },
+	{ "rules", fh_cmd_rules, "list, add, delete, check, export and import rules" },
+	{ "quarantine", fh_cmd_quarantine, "list, show and restore quarantined items" },
 };
 
 static void usage(FILE *f)

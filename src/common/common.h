@@ -92,6 +92,9 @@ size_t fh_json_escape(struct fh_buf *out, const void *s, size_t len);
 
 /* Appends the standard base64 encoding (RFC 4648, padded) of len bytes. */
 void fh_base64(struct fh_buf *out, const void *data, size_t len);
+/* Decodes padded standard base64 (what fh_base64 writes) into a malloc'd, NUL-terminated
+ * buffer; -EBADMSG on anything else, -ENOMEM. */
+int fh_base64_decode(const char *s, size_t len, char **ret, size_t *ret_len);
 
 /* ---- clocks ---- */
 

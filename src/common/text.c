@@ -1,5 +1,6 @@
 /* text.c - byte buffers and the escaping of untrusted text for JSON and terminals (pure). */
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -327,4 +328,61 @@ void fh_base64(struct fh_buf *out, const void *data, size_t len)
 	}
 	if (len == 0)
 		fh_buf_append(out, "", 0); /* still leaves out->data a (empty) string */
+}
+
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Decodes padded standard base64 (what fh_base64 writes); -EBADMSG on anything else. */
+int fh_base64_decode(const char *s, size_t len, char **ret, size_t *ret_len)
+{
+	size_t o = 0;
+	char *out;
+
+	if (len % 4)
+		return -EBADMSG;
+	out = malloc(len / 4 * 3 + 1);
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; i < len; i += 4) {
+		uint32_t n = 0;
+		int pad = 0;
+
+		for (size_t j = 0; j < 4; j++) {
+			int v = 0;
+
+			if (s[i + j] == '=' && i + 4 == len && j >= 2) {
+				pad++;
+			} else {
+				v = b64_value((unsigned char)s[i + j]);
+				if (v < 0 || pad)
+					goto out_bad;
+			}
+			n = n << 6 | (uint32_t)v;
+		}
+		out[o++] = (char)(n >> 16);
+		if (pad < 2)
+			out[o++] = (char)(n >> 8);
+		if (pad < 1)
+			out[o++] = (char)n;
+	}
+	out[o] = '\0';
+	*ret = out;
+	*ret_len = o;
+	return 0;
+out_bad:
+	free(out);
+	return -EBADMSG;
 }

@@ -53,6 +53,7 @@ enum kind {
 	K_BOOL,	   /* yes/no */
 	K_PATH,	   /* absolute path */
 	K_SENSOR,  /* auto/bpf/procconn */
+	K_ACTION,  /* allow/block */
 	K_NUM,	   /* decimal integer */
 	K_SIZE,	   /* decimal integer with an optional K, M or G */
 	K_CLASSES, /* list of writer class names */
@@ -109,6 +110,17 @@ static const struct setting settings[] = {
 	{ "alerts", "config_managers", K_NAMES, LIST(config_managers, nconfig_managers),
 	  ENTRY(config_managers), 0, 0, 0 },
 
+	{ "decisions", "passive", K_BOOL, FIELD(passive), 0, 0, 0 },
+	{ "decisions", "timeout", NUM(decision_timeout_s, 1, 86400) },
+	{ "decisions", "default", K_ACTION, FIELD(default_block), 0, 0, 0 },
+	{ "decisions", "max_pending", NUM(max_pending, 1, 1u << 20) },
+	{ "decisions", "rules_dir", K_PATH, FIELD(rules_dir), 0, 0, 0 },
+	{ "decisions", "learned_rules", K_PATH, FIELD(learned_rules), 0, 0, 0 },
+	{ "decisions", "quarantine_dir", K_PATH, FIELD(quarantine_dir), 0, 0, 0 },
+	{ "decisions", "state_dir", K_PATH, FIELD(state_dir), 0, 0, 0 },
+	{ "decisions", "socket", K_PATH, FIELD(socket), 0, 0, S_OFF },
+	{ "decisions", "lockdown", K_NAMES, LIST(lockdown, nlockdown), ENTRY(lockdown), 0, 0, 0 },
+
 	{ "catalog", "type", K_CATALOG, 0, 0, 0, 0, 0, 0 },
 	{ "catalog", "system", K_CATALOG, 0, 0, 0, 0, 0, 0 },
 	{ "catalog", "user", K_CATALOG, 0, 0, 0, 0, 0, 0 },
@@ -116,7 +128,8 @@ static const struct setting settings[] = {
 
 #define NSETTINGS ARRAY_SIZE(settings)
 
-static const char *const sections[] = { "general", "process", "files", "alerts", "catalog" };
+static const char *const sections[] = { "general", "process",	"files",
+					"alerts",  "decisions", "catalog" };
 
 struct parse_state {
 	struct fh_config *c; /* the temporary being filled */
@@ -377,6 +390,21 @@ static int set_sensor(struct parse_state *st, const struct setting *s, const cha
 	return 0;
 }
 
+static int set_action(struct parse_state *st, const struct setting *s, const char *v, bool *field)
+{
+	char val[80];
+
+	if (!strcmp(v, "allow"))
+		*field = false;
+	else if (!strcmp(v, "block"))
+		*field = true;
+	else {
+		fail(st, st->line, s->section, s->key, "'%s' is not allow or block", shows(val, v));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Checks one list entry (len bytes at e); NULL when good, else what is wrong. */
 static const char *bad_entry(const struct setting *s, const char *e, size_t len)
 {
@@ -539,6 +567,9 @@ static int on_setting(void *user, const char *section, const char *key, const ch
 	case K_SENSOR:
 		r = set_sensor(st, s, value, (enum fh_sensor_choice *)field);
 		break;
+	case K_ACTION:
+		r = set_action(st, s, value, (bool *)field);
+		break;
 	case K_NUM:
 	case K_SIZE:
 		r = set_number(st, s, value, field);
@@ -692,6 +723,15 @@ void fh_config_defaults(struct fh_config *c)
 	c->hash_max = 64ull << 20;
 
 	c->quiet = true;
+	c->decision_timeout_s = 60;
+	c->max_pending = 1024;
+	snprintf(c->rules_dir, sizeof(c->rules_dir), "%s", "/etc/foothold/rules.d");
+	snprintf(c->learned_rules, sizeof(c->learned_rules), "%s",
+		 "/var/lib/foothold/learned.rules");
+	snprintf(c->quarantine_dir, sizeof(c->quarantine_dir), "%s",
+		 "/var/lib/foothold/quarantine");
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s", "/var/lib/foothold");
+	snprintf(c->socket, sizeof(c->socket), "%s", "/run/foothold/foothold.sock");
 	copy_list(c->quiet_classes[0], sizeof(c->quiet_classes[0]), &c->nquiet_classes,
 		  default_quiet_classes, ARRAY_SIZE(default_quiet_classes));
 	copy_list(c->package_managers[0], sizeof(c->package_managers[0]), &c->npackage_managers,

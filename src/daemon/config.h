@@ -87,6 +87,20 @@ struct fh_config {
 	char config_managers[FH_CONFIG_MAX_LIST][64]; /* config_managers = puppet chef-client ... */
 	size_t nconfig_managers;
 
+	/* [decisions] (issue 4: answering alerts) */
+	bool passive;		     /* passive = no      never block; log what rules would do */
+	uint32_t decision_timeout_s; /* timeout = 60      a pending alert gets the default then */
+	bool default_block;	     /* default = allow   (or block) */
+	uint32_t max_pending;	     /* max_pending = 1024  undecided alerts held at once */
+	char rules_dir[4096];	     /* rules_dir = /etc/foothold/rules.d  (*.rules) */
+	char learned_rules[4096];    /* learned_rules = /var/lib/foothold/learned.rules */
+	char quarantine_dir[4096];   /* quarantine_dir = /var/lib/foothold/quarantine */
+	char state_dir[4096];	     /* state_dir = /var/lib/foothold  (pending alerts) */
+	char socket[4096];	     /* socket = /run/foothold/foothold.sock ("none": off) */
+	char lockdown[FH_CONFIG_MAX_LIST][64]; /* lockdown = cron-d sudoers  item types whose
+						* writes are refused up front unless a rule allows */
+	size_t nlockdown;
+
 	/* [catalog] */
 	char *catalog_text; /* malloc'd directives in catalog grammar, or NULL */
 	size_t catalog_len;

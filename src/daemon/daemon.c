@@ -10,7 +10,9 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "daemon/state.h"
@@ -21,38 +23,17 @@ extern const size_t fh_builtin_catalog_len;
 
 #define SEC 1000000000ull
 
+extern char **environ;
+
 static char *read_file(const char *path, size_t max, size_t *ret_len, int *ret_err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
 	char *buf;
-	size_t len = 0;
+	int err = fhd_read_file(path, max, &buf, ret_len);
 
-	if (fd < 0) {
-		*ret_err = -errno;
+	if (err) {
+		*ret_err = err;
 		return NULL;
 	}
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size > max) {
-		*ret_err = -EFBIG;
-		close(fd);
-		return NULL;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		*ret_err = -ENOMEM;
-		close(fd);
-		return NULL;
-	}
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*ret_len = len;
 	return buf;
 }
 
@@ -74,6 +55,24 @@ void fhd_drain_process_sensor(struct fhd *d)
 int fhd_seed_pid(struct fhd *d, uint32_t pid)
 {
 	return fh_seed_one("/proc", pid, FH_SRC_SEED, apply_event, d);
+}
+
+/*
+ * After a block: services that loaded the item are told to drop it. Units: `systemctl
+ * daemon-reload` when systemd runs (it is spawned, not waited for; reaped in the tick).
+ * cron re-reads its tables on its own.
+ */
+void fhd_after_block(struct fhd *d, const char *type)
+{
+	static char *const argv[] = { "systemctl", "daemon-reload", NULL };
+	struct stat st;
+	pid_t pid;
+
+	(void)d;
+	if (!type || strncmp(type, "systemd-", 8) || stat("/run/systemd/system", &st) < 0)
+		return;
+	if (posix_spawnp(&pid, "systemctl", NULL, NULL, argv, environ) != 0)
+		fh_warn("run: could not run systemctl daemon-reload after a block");
 }
 
 const char *fhd_user_name(const struct fhd *d, uint32_t uid)
@@ -342,6 +341,16 @@ static void reload(struct fhd *d)
 	apply_writer_lists(d);
 	fhd_sinks_reopen(d);
 	fhd_watch_refresh(d, NULL);
+	{
+		struct fh_ruleset *rs;
+
+		if (fhd_rules_load(d, &rs) == 0) {
+			fh_ruleset_free(d->rules);
+			d->rules = rs;
+		} else {
+			fh_err("reload: the rules above have errors; keeping the running rules");
+		}
+	}
 	fh_info("reloaded the configuration");
 }
 
@@ -368,6 +377,10 @@ static int loop(struct fhd *d)
 	epoll_ctl(ep, EPOLL_CTL_ADD, pfd, &ev);
 	ev.data.u32 = 2;
 	epoll_ctl(ep, EPOLL_CTL_ADD, fh_fanmon_fd(d->fan), &ev);
+	if (d->api) {
+		ev.data.u32 = 3;
+		epoll_ctl(ep, EPOLL_CTL_ADD, fh_api_server_fd(d->api), &ev);
+	}
 
 	while (!stop) {
 		struct epoll_event evs[8];
@@ -377,6 +390,12 @@ static int loop(struct fhd *d)
 		next = fhd_items_due(d, now);
 		if (next > next_tick)
 			next = next_tick;
+		{
+			uint64_t dn = fhd_decide_due(d, now);
+
+			if (dn < next)
+				next = dn;
+		}
 		if (fan_resume) {
 			if (now >= fan_resume) {
 				/* Listen again: a storm's events are then read in one batch. */
@@ -390,7 +409,9 @@ static int loop(struct fhd *d)
 		timeout = next <= now ? 0 : (int)((next - now + 999999) / 1000000);
 		if (timeout > 1000)
 			timeout = 1000;
+		pthread_mutex_unlock(&d->lock);
 		n = epoll_wait(ep, evs, 8, timeout);
+		pthread_mutex_lock(&d->lock);
 		if (n < 0 && errno != EINTR)
 			break;
 		for (int i = 0; i < n; i++) {
@@ -405,6 +426,9 @@ static int loop(struct fhd *d)
 				}
 			} else if (evs[i].data.u32 == 1) {
 				fhd_drain_process_sensor(d);
+			} else if (evs[i].data.u32 == 3) {
+				fh_api_server_work(d->api);
+
 			} else {
 				for (int r = 0; r < 16; r++) {
 					struct fan_batch b = { d, false };
@@ -444,6 +468,8 @@ static int loop(struct fhd *d)
 			if (d->bpf)
 				fh_bpfmon_tick(d->bpf, apply_event, d);
 			fh_ptable_expire(d->table, now);
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				; /* systemctl daemon-reload, spawned after a block */
 			d->wall_offset = (int64_t)fh_boot_to_wall_ns(0);
 			sum = loss_sum(d);
 			if (sum != d->last_loss_sum) {
@@ -471,6 +497,7 @@ int fh_daemon_run(const struct fh_daemon_opts *o)
 	int err, rc = 1;
 
 	memset(&d, 0, sizeof(d));
+	pthread_mutex_init(&d.lock, NULL);
 	d.opts = o;
 	d.log_fd = -1;
 	d.self = getpid();
@@ -537,9 +564,17 @@ int fh_daemon_run(const struct fh_daemon_opts *o)
 	fh_seed_all("/proc", apply_event, &d);
 	if (fhd_sinks_open(&d) < 0)
 		goto out;
+	if (fhd_rules_load(&d, &d.rules) < 0) {
+		fh_err("run: fix the rules above (foothold rules check FILE), then start again");
+		goto out;
+	}
+	if (fhd_decide_open(&d) < 0)
+		goto out;
 	d.initial = true;
 	fhd_watch_refresh(&d, NULL);
 	d.initial = false;
+	pthread_mutex_lock(&d.lock); /* the main loop holds it but while it sleeps */
+	fhd_deny_open(&d);
 	if (d.n.unwatchable)
 		fh_warn("run: %llu catalog pattern(s) need a filesystem-wide watch and are not "
 			"watched (e.g. /**/wp-content/plugins/**); `foothold scan` covers them",
@@ -552,8 +587,10 @@ int fh_daemon_run(const struct fh_daemon_opts *o)
 	loop(&d);
 	fhd_items_flush_all(&d);
 	fhd_sinks_health(&d, "stop");
+	pthread_mutex_unlock(&d.lock);
 	rc = 0;
 out:
+	fhd_decide_close(&d);
 	fhd_sinks_close(&d);
 	fhd_items_free(&d);
 	if (d.fan)

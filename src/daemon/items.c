@@ -272,6 +272,21 @@ static void pend_drop(struct fhd *d, struct pend *p)
 	free_pend(p);
 }
 
+void fhd_items_forget(struct fhd *d, const char *rel)
+{
+	struct pend *p = fh_map_get(&d->pending, rel, strlen(rel));
+
+	drop_snap(d, rel);
+	if (p)
+		pend_drop(d, p);
+}
+
+void fhd_items_resnapshot(struct fhd *d, const char *rel)
+{
+	fhd_items_forget(d, rel);
+	fhd_items_snapshot(d, rel);
+}
+
 static void flush_one(struct fhd *d, struct pend *p);
 
 static void set_writer(struct fhd *d, struct pend *p, const struct fh_fan_event *ev)
@@ -765,7 +780,24 @@ static void emit(struct fhd *d, const struct pend *p, const char *action, const 
 		d->n.quiet++;
 	else
 		d->n.alerts++;
-	fhd_sinks_alert(d, &a);
+	{
+		/* Decide (rules, or ask): a block needs the state before the change. */
+		struct fhd_change ch = { .was_new = !strcmp(action, "created") ||
+						    !strcmp(action, "renamed") };
+
+		if (old && !old->is_link && old->content) {
+			ch.has_good = true;
+			ch.good = old->content;
+			ch.good_len = old->content_len;
+			ch.mode = old->mode & 07777;
+			ch.uid = old->uid;
+			ch.gid = old->gid;
+		}
+		fhd_decide(d, &a, &ch);
+		fhd_sinks_alert(d, &a);
+		fhd_decide_after(d, &a, (const char *)d->line.data,
+				 d->line.len ? d->line.len - 1 : 0);
+	}
 	/* New accounts bring new homes to watch. */
 	if (!strcmp(p->path, "/etc/passwd"))
 		d->homes_changed = true;

@@ -157,6 +157,21 @@ void fhd_sinks_alert(struct fhd *d, const struct fh_alert *a)
 	fh_buf_free(&text);
 }
 
+void fhd_sinks_record(struct fhd *d, const char *line, int prio, const char *msg)
+{
+	size_t n = strlen(line);
+
+	if (d->log_fd >= 0) {
+		write_all(d, d->log_fd, line, n, true);
+		write_all(d, d->log_fd, "\n", 1, true);
+	}
+	if (d->opts->json_stdout) {
+		write_all(d, STDOUT_FILENO, line, n, false);
+		write_all(d, STDOUT_FILENO, "\n", 1, false);
+	}
+	journal(d, prio, msg, line, n, NULL, 0);
+}
+
 void fhd_sinks_health(struct fhd *d, const char *reason)
 {
 	struct fh_health h;
@@ -220,6 +235,26 @@ void fhd_sinks_health(struct fhd *d, const char *reason)
 	C("process.table.evicted_live", ts.evicted_live);
 	C("process.table.evicted_exited", ts.evicted_exited);
 	C("process.table.misses", ts.misses);
+	C("decisions.pending", d->decisions.count);
+	C("decisions.decided", d->n.decided);
+	C("decisions.by_rule", d->n.by_rule);
+	C("decisions.overflow", d->n.pending_overflow);
+	C("decisions.restored", d->n.restored);
+	C("decisions.persist_errors", d->n.persist_errors);
+	C("decisions.learn_errors", d->n.learn_errors);
+	C("deny.marks", d->n.deny_marks);
+	C("deny.denied", d->n.denied);
+	C("deny.passive_would_deny", d->n.would_deny);
+	if (d->deny) {
+		struct fh_deny_stats ds;
+
+		fh_deny_get_stats(d->deny, &ds);
+		C("deny.events", ds.events);
+		C("deny.allowed_reads", ds.allowed_read);
+		C("deny.flags_unknown", ds.flags_unknown);
+		C("deny.removed_empty", ds.removed_empty);
+		C("deny.answer_errors", ds.answer_errors);
+	}
 	C("sinks.log_errors", d->n.log_errors);
 	C("sinks.journal_errors", d->n.journal_errors);
 #undef C

@@ -14,6 +14,8 @@
 #include "policy/policy.h"
 #include "proc/proc.h"
 #include "sensor/sensor.h"
+#include "api/api.h"
+#include "respond/respond.h"
 
 /* A marked directory or file, keyed by its file handle (fsid + handle). */
 struct wmark {
@@ -61,11 +63,21 @@ struct snap {
 	bool has_cap; /* security.capability set */
 };
 
+/* What a block of one change needs: whether it was new, and the known-good state. */
+struct fhd_change {
+	bool was_new;
+	bool has_good;
+	const char *good;
+	size_t good_len;
+	uint32_t mode, uid, gid;
+};
+
 struct counters {
 	uint64_t alerts, quiet, suppressed_unchanged, transient, attr_exact, attr_degraded,
 	    attr_unknown, pend_overflow, self_events, unresolved, unmatched, snap_budget,
 	    snap_refused, mark_budget, rescans, scan_found, unwatchable, journal_errors, log_errors,
-	    bad_names, filtered;
+	    bad_names, filtered, decided, by_rule, pending_overflow, persist_errors, restored,
+	    learn_errors, denied, would_deny, deny_marks;
 };
 
 struct fhd {
@@ -109,6 +121,15 @@ struct fhd {
 	uint64_t alert_seq;
 	const struct pend *dir_creator; /* during a refresh for a new directory: who made it */
 
+	/* decide.c */
+	struct fh_ruleset *rules;
+	struct fh_quarantine *quarantine;
+	struct fh_api_server *api;
+	struct fh_deny *deny;	 /* permission events for protected items, or NULL */
+	pthread_mutex_t lock;	 /* held by the main loop while it works; deny.c's thread too */
+	struct fh_map decisions; /* alert id -> pending decision */
+	const struct fhd_change *cur;
+
 	/* sinks.c */
 	int log_fd;
 	struct fh_buf line;
@@ -143,7 +164,27 @@ void fhd_items_flush_all(struct fhd *d);
 void fhd_items_rescan(struct fhd *d); /* after an overflow: compare every snapshot */
 void fhd_items_free(struct fhd *d);
 
+/* decide.c, rulestore.c */
+int fhd_decide_open(struct fhd *d);
+void fhd_decide_close(struct fhd *d);
+int fhd_deny_open(struct fhd *d);
+void fhd_deny_refresh(struct fhd *d);
+void fhd_decide(struct fhd *d, struct fh_alert *a, const struct fhd_change *ch);
+void fhd_decide_after(struct fhd *d, const struct fh_alert *a, const char *line, size_t len);
+uint64_t fhd_decide_due(struct fhd *d, uint64_t now); /* applies timeouts; next deadline */
+int fhd_rules_load(struct fhd *d, struct fh_ruleset **ret);
+int fhd_rules_store_add(struct fhd *d, const struct fh_rule *r, uint64_t *ret_id);
+int fhd_rules_store_add_text(struct fhd *d, const char *text, uint64_t *ret_id, char *msg,
+			     size_t msg_len);
+int fhd_rules_store_delete(struct fhd *d, uint64_t id);
+int fhd_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+int fhd_write_atomic(const char *path, const char *text, size_t len, mode_t mode);
+void fhd_after_block(struct fhd *d, const char *type);
+void fhd_items_forget(struct fhd *d, const char *rel);
+void fhd_items_resnapshot(struct fhd *d, const char *rel);
+
 /* sinks.c */
+void fhd_sinks_record(struct fhd *d, const char *line, int prio, const char *msg);
 int fhd_sinks_open(struct fhd *d);
 void fhd_sinks_reopen(struct fhd *d);
 void fhd_sinks_alert(struct fhd *d, const struct fh_alert *a);

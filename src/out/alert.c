@@ -556,6 +556,22 @@ static void put_foothold(struct tree *t, json_t *root, const struct fh_alert *a,
 		put(t, sub(t, fh, "process"), "exited", json_true());
 	if (a->writer_class)
 		put(t, fh, "writer_class", ustr(t, a->writer_class));
+	if (a->decided_by)
+		put(t, fh, "decided_by", ustr(t, a->decided_by));
+	if (a->rule) {
+		json_t *rule = sub(t, fh, "rule");
+		char id[17];
+
+		snprintf(id, sizeof(id), "%016llx", (unsigned long long)a->rule_id);
+		put(t, rule, "id", json_string(id));
+		put(t, rule, "source", ustr(t, a->rule));
+	}
+	if (a->would_be)
+		put(t, sub(t, fh, "passive"), "outcome", ustr(t, a->would_be));
+	if (a->quarantine_id)
+		put(t, sub(t, fh, "quarantine"), "id", ustr(t, a->quarantine_id));
+	if (a->respond_error)
+		put(t, sub(t, fh, "respond"), "error", ustr(t, a->respond_error));
 	attr = sub(t, fh, "attribution");
 	put(t, attr, "status", json_string(fh_out_attribution_name(a->attribution)));
 	if (a->attribution_reason)

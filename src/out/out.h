@@ -82,14 +82,20 @@ struct fh_alert_ancestor {
 #define FH_ALERT_ANCESTRY_MAX 16
 
 struct fh_alert {
-	uint64_t seq;		  /* foothold.alert.id is "<boot id 16 hex>-<seq>" */
-	uint64_t wall_ns;	  /* @timestamp */
-	const char *action;	  /* created|modified|renamed|deleted|attrib */
-	const char *outcome;	  /* allowed|blocked|quarantined|reverted|denied|pending */
-	bool quiet;		  /* a quiet writer class: event.kind "event", low severity */
-	const char *writer_class; /* foothold.writer_class: user|package-manager|... */
-	const char *root;	  /* the --root prefix when not "/", else NULL */
-	const char *path;	  /* file.path: canonical, inside root (raw bytes) */
+	uint64_t seq;		   /* foothold.alert.id is "<boot id 16 hex>-<seq>" */
+	uint64_t wall_ns;	   /* @timestamp */
+	const char *action;	   /* created|modified|renamed|deleted|attrib */
+	const char *outcome;	   /* allowed|blocked|quarantined|reverted|denied|pending */
+	bool quiet;		   /* a quiet writer class: event.kind "event", low severity */
+	const char *writer_class;  /* foothold.writer_class: user|package-manager|... */
+	const char *decided_by;	   /* foothold.decided_by: user|rule|default, or NULL (pending) */
+	const char *rule;	   /* foothold.rule.source: "file:line" of the deciding rule */
+	uint64_t rule_id;	   /* foothold.rule.id (hex) when rule */
+	const char *would_be;	   /* passive mode: foothold.passive.outcome, what rules would do */
+	const char *quarantine_id; /* foothold.quarantine.id of the entry a block made */
+	const char *respond_error; /* why a block could not be done (outcome stays allowed) */
+	const char *root;	   /* the --root prefix when not "/", else NULL */
+	const char *path;	   /* file.path: canonical, inside root (raw bytes) */
 	size_t path_len;
 	const char *old_path; /* renamed/moved from (raw bytes), or NULL */
 	size_t old_path_len;

@@ -690,3 +690,10 @@ int fh_catalog_watch_points(const struct fh_catalog *c, fh_watch_cb cb, void *ct
 	}
 	return 0;
 }
+
+bool fh_path_glob(const char *pattern, const char *path)
+{
+	if (!pattern || !path || pattern[0] != '/' || path[0] != '/')
+		return false;
+	return match_rel(pattern + 1, path + 1);
+}

@@ -137,6 +137,10 @@ struct fh_watch_point {
 typedef int (*fh_watch_cb)(const struct fh_watch_point *wp, void *ctx);
 int fh_catalog_watch_points(const struct fh_catalog *c, fh_watch_cb cb, void *ctx);
 
+/* Whether absolute path matches absolute pattern in the catalog's glob syntax (`*`, `?`,
+ * `[...]` within a component, `**` for any number of whole components; no braces). */
+bool fh_path_glob(const char *pattern, const char *path);
+
 size_t fh_catalog_type_count(const struct fh_catalog *c);
 const struct fh_item_type *fh_catalog_type(const struct fh_catalog *c, size_t i);
 const struct fh_item_type *fh_catalog_find_type(const struct fh_catalog *c, const char *id);

@@ -25,6 +25,8 @@ declare -A FUZZ_SOURCES=(
 	[fuzz_detail_auth]="src/persist/detail_auth.c src/persist/detail_json.c src/common/text.c"
 	[fuzz_detail_item]="src/persist/detail.c src/persist/detail_misc.c src/persist/detail_cron.c src/persist/detail_unit.c src/persist/detail_diff.c src/persist/detail_keys.c src/persist/detail_files.c src/persist/detail_accounts.c src/persist/detail_kernel.c src/persist/detail_boot.c src/persist/detail_auth.c src/persist/detail_json.c src/common/text.c"
 	[fuzz_config]="src/daemon/config.c src/common/text.c src/common/log.c"
+	[fuzz_rules]="src/policy/rules.c src/persist/catalog.c src/common/text.c src/common/log.c src/common/clock.c"
+	[fuzz_api]="src/api/frame.c src/common/text.c"
 )
 # The libraries each target links, besides libFuzzer's runtime.
 declare -A FUZZ_LIBS=(
@@ -40,6 +42,8 @@ declare -A FUZZ_LIBS=(
 	[fuzz_detail_auth]="-ljansson"
 	[fuzz_detail_item]="-ljansson -lmd"
 	[fuzz_config]="-linih"
+	[fuzz_rules]="-lmd"
+	[fuzz_api]="-ljansson"
 )
 
 CC=${CC:-clang}

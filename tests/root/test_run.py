@@ -147,9 +147,12 @@ class Monitor(Foothold):
         self.ctx = ctx
         self.sensor = sensor
         self.root = root
+        # Decisions' state (pending alerts, quarantine, rules, socket) in the test's own
+        # directory, never in /var/lib/foothold or /run/foothold.
+        conf = [] if "-c" in extra else ["-c", ctx.conf]
         super().__init__([ctx.foothold, "run", "--json", "--log-file", "none", "--no-journald",
-                          "--sensor", sensor] + (["--root", root] if root else []) + list(extra),
-                         "foothold run", READY_TIMEOUT)
+                          "--sensor", sensor] + conf + (["--root", root] if root else []) +
+                         list(extra), "foothold run", READY_TIMEOUT)
 
     def stop(self, sig=signal.SIGINT, settle=SETTLE):
         rc, out, err = self.finish(sig, settle)
@@ -194,6 +197,13 @@ class Root:
         return h
 
 
+def decisions_conf(base):
+    """A [decisions] section keeping all of foothold's state under base."""
+    return ("[decisions]\nrules_dir = %s/rules.d\nlearned_rules = %s/learned.rules\n"
+            "quarantine_dir = %s/quarantine\nstate_dir = %s/state\nsocket = none\n" %
+            (base, base, base, base))
+
+
 class Ctx:
     def __init__(self, build, dump):
         self.build = os.path.realpath(build)
@@ -205,6 +215,9 @@ class Ctx:
         os.chmod(self.base, 0o755)
         self.children = []
         self.keys = self._keys()
+        self.conf = os.path.join(self.base, "foothold.conf")
+        with open(self.conf, "w") as f:
+            f.write(decisions_conf(self.base))
 
     def _keys(self):
         """Two ed25519 public key lines, fresh from ssh-keygen when it is there."""
@@ -1002,7 +1015,7 @@ def g_config(ctx, sensor, cases):
     r = Root(ctx, "conf-" + sensor)
     conf = os.path.join(r.dir, "fh.conf")  # outside every catalog path of the root
     with open(conf, "w") as f:
-        f.write(GOOD_CONF)
+        f.write(GOOD_CONF + decisions_conf(ctx.base))
     bad = os.path.join(r.dir, "bad.conf")
     with open(bad, "w") as f:
         f.write("[general]\nhealth_interval = 0\nno_such_key = 1\n")
@@ -1202,7 +1215,7 @@ def g_sinks(ctx, sensor, cases):
     jd = start_journald()
     out = {}
     try:
-        mon = Foothold([ctx.foothold, "run", "--quiet-stdout", "--log-file", log,
+        mon = Foothold([ctx.foothold, "run", "--quiet-stdout", "-c", ctx.conf, "--log-file", log,
                         "--sensor", sensor, "--root", r.dir], "foothold run", READY_TIMEOUT)
         with mon:
             out["a"] = ctx.py_write(r.host("/etc/cron.d/" + tag + "-a"), "* * * * * root /a\n")

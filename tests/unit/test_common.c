@@ -1,4 +1,5 @@
 /* test_common.c - unit tests of common/: UTF-8 checks and repair, terminal escaping, base64. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,6 +62,33 @@ static void test_term_escape(void **state)
 	assert_string_equal(b.data, "x\\x1b]0;pwned\\x07\\n\\t\\\\\\xff\\u009b31m\\x7f\xc3\xa9");
 	for (size_t i = 0; i < b.len; i++)
 		assert_true((unsigned char)b.data[i] >= 0x20 && b.data[i] != 0x7f);
+	fh_buf_free(&b);
+}
+
+/* Decoding inverts fh_base64 for every length and byte, and refuses what it did not write. */
+static void test_base64_decode(void **state)
+{
+	unsigned char in[300];
+	struct fh_buf b = { 0 };
+	char *out;
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (unsigned char)(i * 37 + 11);
+	for (size_t n = 0; n <= sizeof(in); n++) {
+		fh_buf_reset(&b);
+		fh_base64(&b, in, n);
+		assert_int_equal(fh_base64_decode((const char *)b.data, b.len, &out, &len), 0);
+		assert_int_equal(len, n);
+		assert_memory_equal(out, in, n);
+		free(out);
+	}
+	assert_int_equal(fh_base64_decode("QQ", 2, &out, &len), -EBADMSG);   /* no padding */
+	assert_int_equal(fh_base64_decode("Q===", 4, &out, &len), -EBADMSG); /* too much */
+	assert_int_equal(fh_base64_decode("QQ=A", 4, &out, &len), -EBADMSG); /* data after = */
+	assert_int_equal(fh_base64_decode("QQ==QQ==", 8, &out, &len), -EBADMSG);
+	assert_int_equal(fh_base64_decode("Q!==", 4, &out, &len), -EBADMSG);
 	fh_buf_free(&b);
 }
 
@@ -299,7 +327,7 @@ int main(void)
 		cmocka_unit_test(test_utf8_sanitize), cmocka_unit_test(test_term_escape),
 		cmocka_unit_test(test_base64),	      cmocka_unit_test(test_buf_printf),
 		cmocka_unit_test(test_rfc3339),	      cmocka_unit_test(test_map),
-		cmocka_unit_test(test_map_collect),
+		cmocka_unit_test(test_map_collect),   cmocka_unit_test(test_base64_decode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,295 @@
+/* deny.c - pre-emptive deny: fanotify permission events on protected items, answered at once. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <signal.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <linux/openat2.h>
+
+#include "common/common.h"
+#include "respond/respond.h"
+
+/*
+ * Invariants
+ *  - Every event read is answered before fh_deny_drain() returns, allowed unless the
+ *    callback refused a write: a bug or an unreadable writer never leaves an open hanging.
+ *  - Reads are never gated: cron reading its tables, sshd reading authorized_keys.
+ *  - Nothing here waits on I/O but procfs reads of the blocked writer (its syscall
+ *    arguments): no disk, no network, no other process.
+ *
+ * Rejected: FAN_MARK_FILESYSTEM with permission events (every open on the filesystem
+ * would wait for the daemon); deciding on the pid's comm (forgeable); denying every open
+ * of a protected file (its readers would break).
+ */
+
+struct fh_deny {
+	int fd;
+	int stop_fd; /* an eventfd: the thread's signal to end */
+	pid_t self;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t *lock;
+	fh_deny_cb cb;
+	void *ctx;
+	struct fh_deny_stats st;
+	uint8_t buf[16384];
+};
+
+int fh_deny_open(fh_deny_cb cb, void *ctx, struct fh_deny **ret)
+{
+	struct fh_deny *g = calloc(1, sizeof(*g));
+	int err;
+
+	if (!g)
+		return -ENOMEM;
+	g->fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_TID,
+			      O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	if (g->fd < 0) {
+		err = -errno;
+		free(g);
+		return err;
+	}
+	g->self = getpid();
+	g->stop_fd = -1;
+	g->cb = cb;
+	g->ctx = ctx;
+	*ret = g;
+	return 0;
+}
+
+int fh_deny_fd(const struct fh_deny *g)
+{
+	return g->fd;
+}
+
+int fh_deny_mark(struct fh_deny *g, const char *path, bool dir, bool remove)
+{
+	uint64_t mask = FAN_OPEN_PERM | (dir ? FAN_EVENT_ON_CHILD : 0);
+	unsigned flags = (remove ? FAN_MARK_REMOVE : FAN_MARK_ADD) | FAN_MARK_DONT_FOLLOW |
+			 (dir ? FAN_MARK_ONLYDIR : 0);
+
+	return fanotify_mark(g->fd, flags, mask, AT_FDCWD, path) < 0 ? -errno : 0;
+}
+
+/*
+ * The open flags of thread tid, blocked in its open call: /proc/TID/syscall is
+ * "NR arg1 arg2 ...". -1 when unknown (not in an open call we know, or unreadable).
+ */
+static int writer_flags(pid_t tid)
+{
+	char path[64], line[512];
+	unsigned long long a[6] = { 0 };
+	long nr;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = (int)read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	line[n] = '\0';
+	if (sscanf(line, "%ld %llx %llx %llx %llx", &nr, &a[0], &a[1], &a[2], &a[3]) < 4)
+		return -1;
+	switch (nr) {
+#ifdef SYS_open
+	case SYS_open:
+		return (int)a[1];
+#endif
+#ifdef SYS_creat
+	case SYS_creat:
+		return O_CREAT | O_WRONLY | O_TRUNC;
+#endif
+	case SYS_openat:
+		return (int)a[2];
+#ifdef SYS_openat2
+	case SYS_openat2: {
+		struct open_how how;
+		struct iovec local = { &how, sizeof(how) },
+			     remote = { (void *)(uintptr_t)a[2], sizeof(how) };
+
+		if (process_vm_readv(tid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(how))
+			return -1;
+		return (int)how.flags;
+	}
+#endif
+	default:
+		return -1; /* e.g. an open by the kernel for exec: not a write */
+	}
+}
+
+/* Whether thread tid belongs to this process (/proc/self/task/TID exists). */
+static bool is_ours(const struct fh_deny *g, pid_t tid)
+{
+	char path[64];
+	struct stat st;
+
+	(void)g;
+	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)tid);
+	return stat(path, &st) == 0;
+}
+
+static bool can_write(int flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_CREAT));
+}
+
+static void answer(struct fh_deny *g, int fd, bool allow)
+{
+	struct fanotify_response r = { .fd = fd, .response = allow ? FAN_ALLOW : FAN_DENY };
+
+	/* A failed write leaves the open to the kernel, which allows it at group close. */
+	if (write(g->fd, &r, sizeof(r)) != (ssize_t)sizeof(r))
+		g->st.answer_errors++;
+}
+
+static void handle(struct fh_deny *g, const struct fanotify_event_metadata *m)
+{
+	struct fh_deny_req r = { .pid = m->pid, .tid = m->pid, .fd = m->fd };
+	char link[64], path[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	bool allow;
+
+	g->st.events++;
+	/* With FAN_REPORT_TID, pid is the thread; its process is in /proc/TID/status. */
+	if (m->pid == g->self || m->pid == (pid_t)syscall(SYS_gettid) || is_ours(g, m->pid)) {
+		g->st.self++;
+		answer(g, m->fd, true);
+		return;
+	}
+	r.flags = writer_flags(m->pid);
+	if (r.flags >= 0 && !can_write(r.flags)) {
+		g->st.allowed_read++;
+		answer(g, m->fd, true);
+		return;
+	}
+	if (r.flags < 0)
+		g->st.flags_unknown++;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", m->fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n > 0) {
+		path[n] = '\0';
+		r.path = path;
+	}
+	r.created = r.flags >= 0 && (r.flags & O_CREAT) && !fstat(m->fd, &st) && st.st_size == 0;
+	if (g->lock)
+		pthread_mutex_lock(g->lock);
+	allow = g->cb(&r, g->ctx);
+	if (g->lock)
+		pthread_mutex_unlock(g->lock);
+	answer(g, m->fd, allow);
+	if (allow) {
+		g->st.allowed++;
+		return;
+	}
+	g->st.denied++;
+	/* The refused create left an empty file: remove it if it is still that file. */
+	if (r.created && r.path && !fstat(m->fd, &st) && st.st_size == 0) {
+		struct stat now;
+
+		if (!lstat(r.path, &now) && now.st_ino == st.st_ino && now.st_dev == st.st_dev &&
+		    now.st_size == 0 && !unlink(r.path))
+			g->st.removed_empty++;
+	}
+}
+
+int fh_deny_drain(struct fh_deny *g)
+{
+	int handled = 0;
+
+	for (;;) {
+		ssize_t n = read(g->fd, g->buf, sizeof(g->buf));
+		const struct fanotify_event_metadata *m = (const void *)g->buf;
+		size_t left;
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? handled : -errno;
+		if (n == 0)
+			return handled;
+		left = (size_t)n;
+		while (left >= sizeof(*m) && m->event_len >= sizeof(*m) && m->event_len <= left) {
+			if (m->vers == FANOTIFY_METADATA_VERSION && m->fd >= 0) {
+				if (m->mask & FAN_OPEN_PERM)
+					handle(g, m);
+				close(m->fd);
+				handled++;
+			}
+			left -= m->event_len;
+			m = (const void *)((const uint8_t *)m + m->event_len);
+		}
+	}
+}
+
+static void *run(void *arg)
+{
+	struct fh_deny *g = arg;
+	struct pollfd p[2] = { { .fd = g->fd, .events = POLLIN },
+			       { .fd = g->stop_fd, .events = POLLIN } };
+
+	for (;;) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents)
+			break;
+		if (p[0].revents)
+			fh_deny_drain(g);
+	}
+	return NULL;
+}
+
+int fh_deny_start(struct fh_deny *g, pthread_mutex_t *lock)
+{
+	sigset_t all, old;
+	int err;
+
+	g->lock = lock;
+	g->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (g->stop_fd < 0)
+		return -errno;
+	/* The thread takes no signal: the daemon's signalfd must get them all. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = pthread_create(&g->thread, NULL, run, g);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		close(g->stop_fd);
+		g->stop_fd = -1;
+		return -err;
+	}
+	g->started = true;
+	return 0;
+}
+
+void fh_deny_get_stats(const struct fh_deny *g, struct fh_deny_stats *ret)
+{
+	*ret = g->st;
+}
+
+void fh_deny_close(struct fh_deny *g)
+{
+	if (!g)
+		return;
+	if (g->started) {
+		uint64_t one = 1;
+
+		if (write(g->stop_fd, &one, sizeof(one)) == sizeof(one))
+			pthread_join(g->thread, NULL);
+		close(g->stop_fd);
+	}
+	close(g->fd);
+	free(g);
+}
