@@ -496,16 +496,28 @@ int fh_catalog_set_homes(struct fh_catalog *c, const struct fh_home *homes, size
 /* ---- matching ---- */
 
 /* Matches pattern p against path s, both relative (no leading '/'), by components. */
+/*
+ * Matches pattern p against path s, both without their leading '/'. A `**` matches any
+ * number of whole components. Like the classic wildcard algorithm for `*`, only the
+ * last `**` seen is ever retried (each retry one component further): an earlier `**`
+ * can absorb nothing that the later one cannot, so this is exact, and it takes
+ * O(components of p x components of s) whatever the number of `**` (a recursive retry
+ * of every `**` was exponential in them, and the path is the writer's to choose).
+ */
 static bool match_rel(const char *p, const char *s)
 {
+	const char *star_p = NULL, *star_s = NULL;
 	char pc[COMP_MAX], sc[COMP_MAX];
 
 	for (;;) {
 		const char *pe, *se;
 		size_t pl, sl;
 
-		if (!*p)
-			return !*s;
+		if (!*p) {
+			if (!*s)
+				return true;
+			goto retry;
+		}
 		pe = strchrnul(p, '/');
 		pl = (size_t)(pe - p);
 		if (pl == 2 && p[0] == '*' && p[1] == '*') {
@@ -514,19 +526,13 @@ static bool match_rel(const char *p, const char *s)
 			/* A trailing ** names something under the directory, not the directory. */
 			if (!*next)
 				return *s != '\0';
-			for (const char *t = s;;) {
-				const char *slash;
-
-				if (match_rel(next, t))
-					return true;
-				slash = strchr(t, '/');
-				if (!slash)
-					return false;
-				t = slash + 1;
-			}
+			star_p = next; /* first try zero components */
+			star_s = s;
+			p = next;
+			continue;
 		}
 		if (!*s)
-			return false;
+			goto retry;
 		se = strchrnul(s, '/');
 		sl = (size_t)(se - s);
 		if (pl >= sizeof(pc) || sl >= sizeof(sc))
@@ -536,11 +542,22 @@ static bool match_rel(const char *p, const char *s)
 		memcpy(sc, s, sl);
 		sc[sl] = '\0';
 		if (fnmatch(pc, sc, 0) != 0)
-			return false;
-		if (!*pe || !*se)
-			return !*pe && !*se;
+			goto retry;
+		if (!*pe || !*se) {
+			if (!*pe && !*se)
+				return true;
+			goto retry;
+		}
 		p = pe + 1;
 		s = se + 1;
+		continue;
+	retry:
+		/* Let the last ** take one more component. */
+		if (!star_p || !(star_s = strchr(star_s, '/')))
+			return false;
+		star_s++;
+		p = star_p;
+		s = star_s;
 	}
 }
 

@@ -347,12 +347,40 @@ static void test_watch_points(void **state)
 	fh_catalog_free(c);
 }
 
+/* Several ** in one pattern: exact, and linear in practice on a long, hostile path. */
+static void test_glob_many_stars(void **state)
+{
+	static char path[2048 * 2 + 16];
+	size_t n = 0;
+
+	(void)state;
+	assert_true(fh_path_glob("/a/**/b/**/c", "/a/x/b/y/z/c"));
+	assert_true(fh_path_glob("/a/**/b/**/c", "/a/b/c"));
+	assert_true(fh_path_glob("/a/**/b/**/c", "/a/b/b/c"));
+	assert_false(fh_path_glob("/a/**/b/**/c", "/a/c/b"));
+	assert_false(fh_path_glob("/a/**/b/**/c", "/a/b/c/d"));
+	assert_true(fh_path_glob("/**/x/**/y/**", "/x/y/z"));
+	assert_false(fh_path_glob("/**/x/**/y/**", "/x/y"));
+	assert_true(fh_path_glob("/a/**/*.ko", "/a/b/c/d.ko"));
+	assert_false(fh_path_glob("/a/**/*.ko", "/a/b/c/d.ko/e"));
+	/* 2047 components of "q", then "z": with one retry point this is ~4M fnmatch
+	 * calls at worst for four **; exponential retries would not finish. */
+	for (int i = 0; i < 2047; i++) {
+		path[n++] = '/';
+		path[n++] = 'q';
+	}
+	memcpy(path + n, "/z", 3);
+	assert_false(fh_path_glob("/**/q/**/q/**/q/**/x", path));
+	assert_true(fh_path_glob("/**/q/**/q/**/q/**/z", path));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_errors),		cmocka_unit_test(test_globs),
 		cmocka_unit_test(test_homes),		cmocka_unit_test(test_passwd),
 		cmocka_unit_test(test_shipped_catalog), cmocka_unit_test(test_watch_points),
+		cmocka_unit_test(test_glob_many_stars),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
