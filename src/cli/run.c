@@ -26,6 +26,7 @@ static void usage(FILE *f)
 		"      --catalog FILE  extra catalog directives (docs/CATALOG.md)\n"
 		"      --sensor S      process sensor: auto, bpf or procconn\n"
 		"      --no-journald   do not send alerts to journald\n"
+		"      --passive       never block or deny; log what the rules would have done\n"
 		"  -h, --help          this help\n");
 }
 
@@ -41,6 +42,7 @@ int fh_cmd_run(int argc, char **argv)
 		{ "catalog", required_argument, NULL, 'k' },
 		{ "sensor", required_argument, NULL, 's' },
 		{ "no-journald", no_argument, NULL, 'J' },
+		{ "passive", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -85,6 +87,9 @@ int fh_cmd_run(int argc, char **argv)
 			break;
 		case 'J':
 			o.no_journald = true;
+			break;
+		case 'P':
+			o.passive = true;
 			break;
 		case 'h':
 			usage(stdout);

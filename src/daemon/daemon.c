@@ -326,6 +326,8 @@ static void reload(struct fhd *d)
 		return;
 	}
 	d->cfg = cfg;
+	if (d->opts->passive)
+		d->cfg.passive = true;
 	if (load_catalog(d, &c) < 0) {
 		fh_err("reload: the catalog has errors; keeping the running configuration");
 		fh_config_release(&d->cfg);
@@ -504,6 +506,8 @@ int fh_daemon_run(const struct fh_daemon_opts *o)
 	fh_config_defaults(&d.cfg);
 	if (load_config(&d, &d.cfg) < 0)
 		return 1;
+	if (o->passive)
+		d.cfg.passive = true;
 	if (set_root(&d) < 0 || load_catalog(&d, &d.catalog) < 0)
 		goto out;
 	if (load_homes(&d) < 0 && !o->check_only)

@@ -43,6 +43,7 @@ struct fh_daemon_opts {
 	bool json_stdout;	  /* --json: alerts as JSON lines on stdout */
 	bool text_stdout;	  /* default: a short line per alert on stdout */
 	bool no_journald;	  /* --no-journald */
+	bool passive;		  /* --passive: overrides the config's [decisions] passive */
 };
 
 /* Runs until SIGINT/SIGTERM. Returns the process exit code. */

@@ -31,4 +31,5 @@ if [ $# -eq 0 ]; then
 fi
 python3 "$here/test_procs.py" "$BUILD" --sensor bpf --sensor procconn "$@"; rc=$?
 python3 "$here/test_cli.py" "$BUILD" --sensor bpf "$@" || rc=1
+python3 "$here/test_deny.py" "$BUILD" || rc=1
 python3 "$here/test_run.py" "$BUILD" --sensor bpf --sensor procconn "$@" && exit "$rc"; exit 1
