@@ -74,6 +74,12 @@ static void test_defaults(void **state)
 	assert_int_equal(c.max_depth, 8);
 	assert_int_equal(c.rename_grace_ms, 5);
 	assert_int_equal(c.batch_ms, 2);
+	assert_false(c.passive);
+	assert_false(c.default_block);
+	assert_int_equal(c.decision_timeout_s, 60);
+	assert_string_equal(c.socket, "/run/foothold/foothold.sock");
+	assert_string_equal(c.learned_rules, "/var/lib/foothold/learned.rules");
+	assert_int_equal(c.nlockdown, 0);
 	assert_int_equal(c.modify_settle_ms, 500);
 	assert_int_equal(c.snapshot_file_max, 1ull << 20);
 	assert_int_equal(c.snapshot_total_max, 64ull << 20);
@@ -146,6 +152,17 @@ static const char every_key[] = "[general]\n"
 				"quiet_classes = config-manager\n"
 				"package_managers = dpkg, /opt/pm/bin/pm  rpm\n"
 				"config_managers = \n"
+				"[decisions]\n"
+				"passive = yes\n"
+				"timeout = 7\n"
+				"default = block\n"
+				"max_pending = 9\n"
+				"rules_dir = /r\n"
+				"learned_rules = /l.rules\n"
+				"quarantine_dir = /q\n"
+				"state_dir = /s\n"
+				"socket = none\n"
+				"lockdown = cron-d sudoers\n"
 				"[catalog]\n"
 				"type = my-agent T1543 - My agent\n"
 				"system = my-agent /opt/agent/conf.d/*.conf\n"
@@ -193,9 +210,20 @@ static void test_every_key(void **state)
 					    "user my-agent ~/.agentrc\n");
 	assert_int_equal(c.catalog_len, strlen(c.catalog_text));
 	assert_int_equal(c.ncatalog_lines, 3);
-	assert_int_equal(c.catalog_lines[0], 29);
-	assert_int_equal(c.catalog_lines[1], 30);
-	assert_int_equal(c.catalog_lines[2], 31);
+	assert_int_equal(c.catalog_lines[0], 40);
+	assert_int_equal(c.catalog_lines[1], 41);
+	assert_int_equal(c.catalog_lines[2], 42);
+	assert_true(c.passive);
+	assert_int_equal(c.decision_timeout_s, 7);
+	assert_true(c.default_block);
+	assert_int_equal(c.max_pending, 9);
+	assert_string_equal(c.rules_dir, "/r");
+	assert_string_equal(c.learned_rules, "/l.rules");
+	assert_string_equal(c.quarantine_dir, "/q");
+	assert_string_equal(c.state_dir, "/s");
+	assert_string_equal(c.socket, "");
+	assert_int_equal(c.nlockdown, 2);
+	assert_string_equal(c.lockdown[1], "sudoers");
 	fh_config_release(&c);
 	assert_null(c.catalog_text);
 	assert_null(c.catalog_lines);
@@ -223,6 +251,8 @@ static void test_sensor(void **state)
 	}
 	expect_error("[process]\nsensor = ebpf\n", 2,
 		     "t.conf:2: [process] sensor: 'ebpf' is not auto, bpf or procconn");
+	expect_error("[decisions]\ndefault = deny\n", 2,
+		     "t.conf:2: [decisions] default: 'deny' is not allow or block");
 }
 
 static void test_booleans(void **state)
