@@ -538,6 +538,13 @@ int fh_daemon_run(const struct fh_daemon_opts *o)
 	if (gethostname(d.host, sizeof(d.host) - 1) < 0)
 		d.host[0] = '\0';
 	d.wall_offset = (int64_t)fh_boot_to_wall_ns(0);
+	d.started_wall_ns = fh_boot_to_wall_ns(fh_boot_ns());
+	/*
+	 * Alert ids are "<boot id>-<seq>": the sequence starts at the start time in ms x 1000,
+	 * so a restarted daemon never reuses an id (pending alerts restored from the last run
+	 * raise it further).
+	 */
+	d.alert_seq = d.started_wall_ns / 1000000 * 1000;
 	/* Many marks and pidfds: raise the soft descriptor limit to the hard one. */
 	{
 		struct rlimit rl;

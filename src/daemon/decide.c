@@ -215,6 +215,23 @@ static const char *root_dir(const struct fhd *d)
 	return d->root_len ? d->root : "/";
 }
 
+/*
+ * The item's known-good state after a block: forgotten (quarantined) or read again
+ * (reverted). During an alert (a block rule), the change being emitted still holds the
+ * path and the old snapshot: items.c does it once the alert is out (d->post_emit).
+ */
+static void after_block(struct fhd *d, const char *path, int what)
+{
+	if (d->in_emit) {
+		d->post_emit = what;
+		return;
+	}
+	if (what == FHD_POST_FORGET)
+		fhd_items_forget(d, path);
+	else
+		fhd_items_resnapshot(d, path);
+}
+
 /* Does the block; returns the outcome, fills qid or err. */
 static const char *do_block(struct fhd *d, const struct decision *x, char *qid, size_t qlen,
 			    const char **err)
@@ -240,7 +257,7 @@ static const char *do_block(struct fhd *d, const struct decision *x, char *qid, 
 		}
 		snprintf(qid, qlen, "%s", e.id);
 		fh_qentry_release(&e);
-		fhd_items_forget(d, x->path);
+		after_block(d, x->path, FHD_POST_FORGET);
 		fhd_after_block(d, x->type);
 		return "quarantined";
 	}
@@ -260,7 +277,7 @@ static const char *do_block(struct fhd *d, const struct decision *x, char *qid, 
 	}
 	snprintf(qid, qlen, "%s", e.id);
 	fh_qentry_release(&e);
-	fhd_items_resnapshot(d, x->path);
+	after_block(d, x->path, FHD_POST_RESNAP);
 	fhd_after_block(d, x->type);
 	return "reverted";
 }
@@ -603,6 +620,11 @@ void fhd_decide_restore(struct fhd *d)
 			continue;
 		}
 		snprintf(x->alert_id, sizeof(x->alert_id), "%s", id);
+		/* Oldest first needs the sequence back; new ids must not reuse it. */
+		if (strrchr(id, '-'))
+			x->seq = strtoull(strrchr(id, '-') + 1, NULL, 10);
+		if (x->seq > d->alert_seq)
+			d->alert_seq = x->seq;
 		x->path = strdup(json_string_value(json_object_get(o, "path")));
 		x->was_new = json_is_true(json_object_get(o, "was_new"));
 		good = json_string_value(json_object_get(o, "good"));
@@ -771,13 +793,30 @@ static void on_message(struct fh_api_client *c, json_t *req, void *ctx)
 	} else if (!strcmp(type, "decide")) {
 		on_decide(d, c, req);
 	} else if (!strcmp(type, "status")) {
-		reply(c, req,
-		      json_pack("{s:s, s:s, s:i, s:i, s:b, s:I, s:I, s:I}", "type", "status",
-				"version", "0.1.0", "protocol", FH_API_VERSION, "pid", (int)d->self,
-				"passive", d->cfg.passive, "pending",
-				(json_int_t)d->decisions.count, "alerts",
-				(json_int_t)(d->n.alerts + d->n.quiet), "rules",
-				(json_int_t)(d->rules ? fh_ruleset_count(d->rules) : 0)));
+		struct fh_api_stats as;
+		char started[32];
+		json_t *m;
+
+		fh_api_server_get_stats(d->api, &as);
+		fh_format_rfc3339(started, d->started_wall_ns);
+		m = json_pack("{s:s, s:s, s:i, s:i, s:s, s:b, s:I, s:I, s:I, s:I}", "type",
+			      "status", "version", "0.1.0", "protocol", FH_API_VERSION, "pid",
+			      (int)d->self, "started", started, "passive", d->cfg.passive,
+			      "pending", (json_int_t)d->decisions.count, "alerts",
+			      (json_int_t)(d->n.alerts + d->n.quiet), "rules",
+			      (json_int_t)(d->rules ? fh_ruleset_count(d->rules) : 0), "clients",
+			      (json_int_t)as.clients);
+		if (m)
+			json_object_set_new(m, "api",
+					    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "accepted",
+						      (json_int_t)as.accepted, "refused_cred",
+						      (json_int_t)as.refused_cred, "refused_full",
+						      (json_int_t)as.refused_full,
+						      "disconnected_slow",
+						      (json_int_t)as.disconnected_slow,
+						      "bad_messages", (json_int_t)as.bad_messages,
+						      "messages", (json_int_t)as.messages));
+		reply(c, req, m);
 	} else if (!strcmp(type, "rules.list")) {
 		json_t *list = json_array();
 		struct fh_buf b = { 0 };

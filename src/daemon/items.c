@@ -793,7 +793,9 @@ static void emit(struct fhd *d, const struct pend *p, const char *action, const 
 			ch.uid = old->uid;
 			ch.gid = old->gid;
 		}
+		d->in_emit = true;
 		fhd_decide(d, &a, &ch);
+		d->in_emit = false;
 		fhd_sinks_alert(d, &a);
 		fhd_decide_after(d, &a, (const char *)d->line.data,
 				 d->line.len ? d->line.len - 1 : 0);
@@ -828,6 +830,7 @@ static void flush_one(struct fhd *d, struct pend *p)
 	if (!s.present) {
 		if (old) {
 			emit(d, p, "deleted", &m, old, &s);
+			d->post_emit = FHD_POST_NONE;
 			drop_snap(d, p->path);
 		} else {
 			d->n.transient++;
@@ -880,7 +883,15 @@ static void flush_one(struct fhd *d, struct pend *p)
 			m.type = t;
 	}
 	emit(d, p, action, &m, old, &s);
-	store_snap(d, p->path, &s);
+	if (d->post_emit == FHD_POST_FORGET) {
+		drop_snap(d, p->path); /* quarantined: nothing is there now */
+	} else if (d->post_emit == FHD_POST_RESNAP) {
+		drop_snap(d, p->path); /* reverted: what is there now is the known-good */
+		fhd_items_snapshot(d, p->path);
+	} else {
+		store_snap(d, p->path, &s);
+	}
+	d->post_emit = FHD_POST_NONE;
 	if (p->old_path && from)
 		drop_snap(d, p->old_path);
 out:

@@ -63,6 +63,8 @@ struct snap {
 	bool has_cap; /* security.capability set */
 };
 
+enum { FHD_POST_NONE, FHD_POST_FORGET, FHD_POST_RESNAP };
+
 /* What a block of one change needs: whether it was new, and the known-good state. */
 struct fhd_change {
 	bool was_new;
@@ -129,6 +131,9 @@ struct fhd {
 	pthread_mutex_t lock;	 /* held by the main loop while it works; deny.c's thread too */
 	struct fh_map decisions; /* alert id -> pending decision */
 	const struct fhd_change *cur;
+	bool in_emit;  /* an alert is being made: blocks defer their snapshot work */
+	int post_emit; /* FHD_POST_*: what to do with the snapshot once it is out */
+	uint64_t started_wall_ns;
 
 	/* sinks.c */
 	int log_fd;

@@ -32,4 +32,5 @@ fi
 python3 "$here/test_procs.py" "$BUILD" --sensor bpf --sensor procconn "$@"; rc=$?
 python3 "$here/test_cli.py" "$BUILD" --sensor bpf "$@" || rc=1
 python3 "$here/test_deny.py" "$BUILD" || rc=1
+python3 "$here/test_decide.py" "$BUILD" --sensor bpf "$@" || rc=1
 python3 "$here/test_run.py" "$BUILD" --sensor bpf --sensor procconn "$@" && exit "$rc"; exit 1
