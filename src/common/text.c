@@ -345,7 +345,8 @@ static int b64_value(unsigned char c)
 	return -1;
 }
 
-/* Decodes padded standard base64 (what fh_base64 writes); -EBADMSG on anything else. */
+/* Decodes strict padded standard base64 (what fh_base64 writes: no stray bits under the
+ * padding); -EBADMSG on anything else. */
 int fh_base64_decode(const char *s, size_t len, char **ret, size_t *ret_len)
 {
 	size_t o = 0;
@@ -372,6 +373,9 @@ int fh_base64_decode(const char *s, size_t len, char **ret, size_t *ret_len)
 			}
 			n = n << 6 | (uint32_t)v;
 		}
+		/* Strict: the bits under the padding are zero, as an encoder leaves them. */
+		if ((pad == 1 && (n & 0xff)) || (pad == 2 && (n & 0xffff)))
+			goto out_bad;
 		out[o++] = (char)(n >> 16);
 		if (pad < 2)
 			out[o++] = (char)(n >> 8);

@@ -442,6 +442,28 @@ static void finish(struct fhd *d, struct decision *x, bool block, const char *by
 	d->n.decided++;
 }
 
+/* Blocks the change being alerted, now (a block rule, or the default past max_pending). */
+static void block_now(struct fhd *d, struct fh_alert *a, const struct fhd_change *ch)
+{
+	struct decision x = { .path = (char *)a->path,
+			      .was_new = ch->was_new,
+			      .has_good = ch->has_good,
+			      .good = (char *)ch->good,
+			      .good_len = ch->good_len,
+			      .mode = ch->mode,
+			      .uid = ch->uid,
+			      .gid = ch->gid,
+			      .type = (char *)a->type->id };
+	static char qid[FH_QID_LEN + 1]; /* read by the alert's formatting, just after */
+	const char *err;
+
+	qid[0] = '\0';
+	a->outcome = do_block(d, &x, qid, sizeof(qid), &err);
+	a->quarantine_id = qid[0] ? qid : NULL;
+	if (err)
+		a->respond_error = err;
+}
+
 void fhd_decide(struct fhd *d, struct fh_alert *a, const struct fhd_change *ch)
 {
 	const struct fh_rule *r = a->quiet ? NULL : match(d, a);
@@ -464,21 +486,7 @@ void fhd_decide(struct fhd *d, struct fh_alert *a, const struct fhd_change *ch)
 			if (d->cfg.passive) {
 				a->would_be = "blocked";
 			} else {
-				struct decision x = { .path = (char *)a->path,
-						      .was_new = ch->was_new,
-						      .has_good = ch->has_good,
-						      .good = (char *)ch->good,
-						      .good_len = ch->good_len,
-						      .mode = ch->mode,
-						      .uid = ch->uid,
-						      .gid = ch->gid,
-						      .type = (char *)a->type->id };
-				static char qid[FH_QID_LEN + 1];
-				const char *err;
-
-				a->outcome = do_block(d, &x, qid, sizeof(qid), &err);
-				a->quarantine_id = qid[0] ? qid : NULL;
-				a->respond_error = err;
+				block_now(d, a, ch);
 			}
 		}
 		d->n.by_rule++;
@@ -489,22 +497,8 @@ void fhd_decide(struct fhd *d, struct fh_alert *a, const struct fhd_change *ch)
 		d->n.pending_overflow++;
 		a->decided_by = "default";
 		a->respond_error = "too many alerts pending: the default action applied at once";
-		if (d->cfg.default_block && !d->cfg.passive) {
-			struct decision x = { .path = (char *)a->path,
-					      .was_new = ch->was_new,
-					      .has_good = ch->has_good,
-					      .good = (char *)ch->good,
-					      .good_len = ch->good_len,
-					      .mode = ch->mode,
-					      .uid = ch->uid,
-					      .gid = ch->gid,
-					      .type = (char *)a->type->id };
-			static char qid[FH_QID_LEN + 1];
-			const char *err;
-
-			a->outcome = do_block(d, &x, qid, sizeof(qid), &err);
-			a->quarantine_id = qid[0] ? qid : NULL;
-		}
+		if (d->cfg.default_block && !d->cfg.passive)
+			block_now(d, a, ch);
 		return;
 	}
 	a->outcome = "pending";

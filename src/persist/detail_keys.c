@@ -1,4 +1,6 @@
 /* detail_keys.c - the detail of an authorized_keys file: its keys, their options and bad lines. */
+#include <errno.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -86,56 +88,27 @@ static const struct key_type *find_type(const char *s, size_t len)
 	return NULL;
 }
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /*
- * Decodes strict RFC 4648 base64 into ctx->blob: whole quanta only, '=' only as the
- * last one or two characters, no non-zero bits left over. Returns -1 when s is not that.
+ * Decodes strict RFC 4648 base64 into ctx->blob (fh_base64_decode: whole quanta only,
+ * '=' only as the last one or two characters, no non-zero bits left over). Returns -1
+ * when s is not that.
  */
 static int b64_decode(struct keys_ctx *ctx, const char *s, size_t len)
 {
-	size_t i, pad = 0;
-	unsigned char out[3];
-	uint32_t v;
-	int k, d;
+	char *out;
+	size_t n;
+	int r;
 
 	fh_buf_reset(&ctx->blob);
-	if (len == 0 || len % 4)
+	if (len == 0)
 		return -1;
-	if (s[len - 1] == '=')
-		pad = s[len - 2] == '=' ? 2 : 1;
-	for (i = 0; i < len; i += 4) {
-		v = 0;
-		for (k = 0; k < 4; k++) {
-			if (i + 4 == len && k >= 4 - (int)pad) {
-				v <<= 6;
-				continue;
-			}
-			d = b64_value((unsigned char)s[i + k]);
-			if (d < 0)
-				return -1;
-			v = v << 6 | (uint32_t)d;
-		}
-		out[0] = (unsigned char)(v >> 16);
-		out[1] = (unsigned char)(v >> 8);
-		out[2] = (unsigned char)v;
-		if (i + 4 == len && ((pad == 1 && out[2]) || (pad == 2 && out[1])))
-			return -1;
-		fh_buf_append(&ctx->blob, out, i + 4 == len ? 3 - pad : 3);
-	}
+	r = fh_base64_decode(s, len, &out, &n);
+	if (r == -ENOMEM)
+		ctx->dj.oom = true;
+	if (r < 0)
+		return -1;
+	fh_buf_append(&ctx->blob, out, n);
+	free(out);
 	if (ctx->blob.oom)
 		ctx->dj.oom = true;
 	return 0;

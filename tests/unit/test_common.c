@@ -89,6 +89,11 @@ static void test_base64_decode(void **state)
 	assert_int_equal(fh_base64_decode("QQ=A", 4, &out, &len), -EBADMSG); /* data after = */
 	assert_int_equal(fh_base64_decode("QQ==QQ==", 8, &out, &len), -EBADMSG);
 	assert_int_equal(fh_base64_decode("Q!==", 4, &out, &len), -EBADMSG);
+	assert_int_equal(fh_base64_decode("QR==", 4, &out, &len), -EBADMSG); /* stray bits */
+	assert_int_equal(fh_base64_decode("QUI=", 4, &out, &len), 0);
+	assert_int_equal(len, 2);
+	free(out);
+	assert_int_equal(fh_base64_decode("QUJ=", 4, &out, &len), -EBADMSG);
 	fh_buf_free(&b);
 }
 
