@@ -120,6 +120,10 @@ static const struct setting settings[] = {
 	{ "decisions", "state_dir", K_PATH, FIELD(state_dir), 0, 0, 0 },
 	{ "decisions", "socket", K_PATH, FIELD(socket), 0, 0, S_OFF },
 	{ "decisions", "lockdown", K_NAMES, LIST(lockdown, nlockdown), ENTRY(lockdown), 0, 0, 0 },
+	{ "decisions", "socket_group", K_NAMES, LIST(socket_group, nsocket_group),
+	  ENTRY(socket_group), 0, 1, 0 }, /* max: one entry */
+	{ "decisions", "deny_deadline_ms", NUM(deny_deadline_ms, 1, 10000) },
+	{ "decisions", "deny_default", K_ACTION, FIELD(deny_default_block), 0, 0, 0 },
 
 	{ "catalog", "type", K_CATALOG, 0, 0, 0, 0, 0, 0 },
 	{ "catalog", "system", K_CATALOG, 0, 0, 0, 0, 0, 0 },
@@ -431,7 +435,7 @@ static int set_list(struct parse_state *st, const struct setting *s, const char 
 	char list[FH_CONFIG_MAX_LIST * 64];
 	const char *p = v, *why;
 	char val[80];
-	size_t n = 0, len;
+	size_t n = 0, len, cap = s->max ? (size_t)s->max : FH_CONFIG_MAX_LIST;
 
 	_Static_assert(sizeof(((struct fh_config *)0)->package_managers) <= sizeof(list), "size");
 	_Static_assert(sizeof(((struct fh_config *)0)->quiet_classes) <= sizeof(list), "size");
@@ -441,9 +445,8 @@ static int set_list(struct parse_state *st, const struct setting *s, const char 
 		if (!*p)
 			break;
 		len = strcspn(p, " \t,");
-		if (n == FH_CONFIG_MAX_LIST) {
-			fail(st, st->line, s->section, s->key, "more than %d entries",
-			     FH_CONFIG_MAX_LIST);
+		if (n == cap) {
+			fail(st, st->line, s->section, s->key, "more than %zu entries", cap);
 			return -E2BIG;
 		}
 		why = bad_entry(s, p, len);
@@ -455,7 +458,7 @@ static int set_list(struct parse_state *st, const struct setting *s, const char 
 		n++;
 		p += len;
 	}
-	memcpy(field, list, FH_CONFIG_MAX_LIST * s->width);
+	memcpy(field, list, cap * s->width);
 	*count = n;
 	return 0;
 }
@@ -725,6 +728,7 @@ void fh_config_defaults(struct fh_config *c)
 	c->quiet = true;
 	c->decision_timeout_s = 60;
 	c->max_pending = 1024;
+	c->deny_deadline_ms = 100;
 	snprintf(c->rules_dir, sizeof(c->rules_dir), "%s", "/etc/foothold/rules.d");
 	snprintf(c->learned_rules, sizeof(c->learned_rules), "%s",
 		 "/var/lib/foothold/learned.rules");

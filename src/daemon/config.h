@@ -100,6 +100,10 @@ struct fh_config {
 	char lockdown[FH_CONFIG_MAX_LIST][64]; /* lockdown = cron-d sudoers  item types whose
 						* writes are refused up front unless a rule allows */
 	size_t nlockdown;
+	char socket_group[1][64]; /* socket_group = NAME   the socket becomes 0660 for it */
+	size_t nsocket_group;
+	uint32_t deny_deadline_ms; /* deny_deadline_ms = 100  a permission answer's deadline */
+	bool deny_default_block;   /* deny_default = allow    the answer past the deadline */
 
 	/* [catalog] */
 	char *catalog_text; /* malloc'd directives in catalog grammar, or NULL */

@@ -1,5 +1,7 @@
 /* decide.c - answering alerts: rules, pending decisions and their timeout, block, the API. */
 #include <dirent.h>
+#include <glob.h>
+#include <grp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -232,6 +234,44 @@ static void after_block(struct fhd *d, const char *path, int what)
 		fhd_items_resnapshot(d, path);
 }
 
+/*
+ * A quarantined unit's enable links (`systemctl enable` made them in *.wants/,
+ * *.requires/, *.upholds/ of /etc/systemd/system) go to the quarantine too, so that
+ * nothing starts a unit that is gone; each is restorable like any entry.
+ */
+static void drop_enable_links(struct fhd *d, const char *path, const char *alert_line)
+{
+	static const char *const kinds[] = { "wants", "requires", "upholds" };
+	const char *base = strrchr(path, '/');
+	char pat[PATH_MAX + 64];
+	glob_t g;
+
+	if (!base || !strchr(base, '.'))
+		return;
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		int n = snprintf(pat, sizeof(pat), "%s/etc/systemd/system/*.%s%s", d->root,
+				 kinds[k], base);
+
+		if (n < 0 || (size_t)n >= sizeof(pat) || glob(pat, GLOB_NOSORT, NULL, &g) != 0)
+			continue;
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			const char *rel;
+			struct fh_qentry e;
+			struct stat st;
+
+			if (lstat(g.gl_pathv[i], &st) < 0 || !S_ISLNK(st.st_mode) ||
+			    !fhd_in_root(d, g.gl_pathv[i], &rel))
+				continue;
+			if (fh_quarantine_take(d->quarantine, root_dir(d), rel, alert_line, &e) ==
+			    0) {
+				fh_qentry_release(&e);
+				d->n.links_dropped++;
+			}
+		}
+		globfree(&g);
+	}
+}
+
 /* Does the block; returns the outcome, fills qid or err. */
 static const char *do_block(struct fhd *d, const struct decision *x, char *qid, size_t qlen,
 			    const char **err)
@@ -248,8 +288,8 @@ static const char *do_block(struct fhd *d, const struct decision *x, char *qid, 
 	}
 	if (x->was_new) {
 		r = fh_quarantine_take(d->quarantine, root_dir(d), x->path, line, &e);
-		free(line);
 		if (r < 0) {
+			free(line);
 			*err = r == -ENOENT  ? "the item is gone already"
 			       : r == -ELOOP ? "a symlink in the item's path: refused"
 					     : "the item could not be moved to quarantine";
@@ -258,6 +298,9 @@ static const char *do_block(struct fhd *d, const struct decision *x, char *qid, 
 		snprintf(qid, qlen, "%s", e.id);
 		fh_qentry_release(&e);
 		after_block(d, x->path, FHD_POST_FORGET);
+		if (x->type && !strncmp(x->type, "systemd-", 8))
+			drop_enable_links(d, x->path, line);
+		free(line);
 		fhd_after_block(d, x->type);
 		return "quarantined";
 	}
@@ -347,22 +390,34 @@ static void unpersist(struct fhd *d, const char *id)
 	unlink(path);
 }
 
+/* A filter list: absent or empty lets everything through. */
+static bool in_list(const json_t *list, const char *s)
+{
+	const json_t *v;
+	size_t i;
+
+	if (!json_is_array(list) || !json_array_size(list))
+		return true;
+	json_array_foreach(list, i, v)
+	{
+		if (s && json_is_string(v) && !strcmp(json_string_value(v), s))
+			return true;
+	}
+	return false;
+}
+
 static bool wants(struct fh_api_client *c, const json_t *alert)
 {
-	json_t *sub = fh_api_client_data(c), *types, *v;
-	const char *type;
-	size_t i;
+	json_t *sub = fh_api_client_data(c);
+	const json_t *fh = json_object_get(alert, "foothold");
 
 	if (!sub)
 		return false;
-	types = json_object_get(sub, "types");
-	if (!json_is_array(types) || !json_array_size(types))
-		return true;
-	type = json_string_value(
-	    json_object_get(json_object_get(json_object_get(alert, "foothold"), "item"), "type"));
-	json_array_foreach(types, i, v) if (type && json_is_string(v) &&
-					    !strcmp(json_string_value(v), type)) return true;
-	return false;
+	return in_list(json_object_get(sub, "types"),
+		       json_string_value(json_object_get(json_object_get(fh, "item"), "type"))) &&
+	       in_list(
+		   json_object_get(sub, "outcomes"),
+		   json_string_value(json_object_get(json_object_get(alert, "event"), "outcome")));
 }
 
 struct bcast {
@@ -891,6 +946,7 @@ static void on_message(struct fh_api_client *c, json_t *req, void *ctx)
 
 int fhd_decide_open(struct fhd *d)
 {
+	gid_t gid = (gid_t)-1;
 	int err;
 
 	fh_map_init(&d->decisions, d->seed);
@@ -907,7 +963,16 @@ int fhd_decide_open(struct fhd *d)
 	fhd_decide_restore(d);
 	if (!d->cfg.socket[0])
 		return 0;
-	err = fh_api_server_open(d->cfg.socket, (gid_t)-1, on_message, d, &d->api);
+	if (d->cfg.nsocket_group) {
+		struct group *g = getgrnam(d->cfg.socket_group[0]);
+
+		if (!g) {
+			fh_err("run: socket_group '%s' is not a group", d->cfg.socket_group[0]);
+			return -ENOENT;
+		}
+		gid = g->gr_gid;
+	}
+	err = fh_api_server_open(d->cfg.socket, gid, on_message, d, &d->api);
 	if (err) {
 		fh_log_errno(-err, "run: the API socket %s", d->cfg.socket);
 		return err;
@@ -1123,7 +1188,7 @@ int fhd_deny_open(struct fhd *d)
 		return 0;
 	}
 	fhd_deny_refresh(d);
-	err = fh_deny_start(d->deny, &d->lock);
+	err = fh_deny_start(d->deny, &d->lock, d->cfg.deny_deadline_ms, !d->cfg.deny_default_block);
 	if (err) {
 		fh_log_errno(-err, "run: the permission thread could not start");
 		fh_deny_close(d->deny);

@@ -242,6 +242,7 @@ void fhd_sinks_health(struct fhd *d, const char *reason)
 	C("decisions.restored", d->n.restored);
 	C("decisions.persist_errors", d->n.persist_errors);
 	C("decisions.learn_errors", d->n.learn_errors);
+	C("decisions.enable_links_quarantined", d->n.links_dropped);
 	C("deny.marks", d->n.deny_marks);
 	C("deny.denied", d->n.denied);
 	C("deny.passive_would_deny", d->n.would_deny);
@@ -254,6 +255,7 @@ void fhd_sinks_health(struct fhd *d, const char *reason)
 		C("deny.flags_unknown", ds.flags_unknown);
 		C("deny.removed_empty", ds.removed_empty);
 		C("deny.answer_errors", ds.answer_errors);
+		C("deny.deadline_missed", ds.deadline_missed);
 	}
 	C("sinks.log_errors", d->n.log_errors);
 	C("sinks.journal_errors", d->n.journal_errors);

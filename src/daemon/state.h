@@ -79,7 +79,7 @@ struct counters {
 	    attr_unknown, pend_overflow, self_events, unresolved, unmatched, snap_budget,
 	    snap_refused, mark_budget, rescans, scan_found, unwatchable, journal_errors, log_errors,
 	    bad_names, filtered, decided, by_rule, pending_overflow, persist_errors, restored,
-	    learn_errors, denied, would_deny, deny_marks;
+	    learn_errors, denied, would_deny, deny_marks, links_dropped;
 };
 
 struct fhd {

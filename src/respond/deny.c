@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/openat2.h>
@@ -40,6 +41,8 @@ struct fh_deny {
 	pthread_t thread;
 	bool started;
 	pthread_mutex_t *lock;
+	unsigned deadline_ms;
+	bool default_allow;
 	fh_deny_cb cb;
 	void *ctx;
 	struct fh_deny_stats st;
@@ -186,11 +189,24 @@ static void handle(struct fh_deny *g, const struct fanotify_event_metadata *m)
 		r.path = path;
 	}
 	r.created = r.flags >= 0 && (r.flags & O_CREAT) && !fstat(m->fd, &st) && st.st_size == 0;
-	if (g->lock)
-		pthread_mutex_lock(g->lock);
+	if (g->lock) {
+		struct timespec t;
+
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += (long)(g->deadline_ms % 1000) * 1000000L;
+		t.tv_sec += (time_t)(g->deadline_ms / 1000) + t.tv_nsec / 1000000000L;
+		t.tv_nsec %= 1000000000L;
+		if (pthread_mutex_timedlock(g->lock, &t) != 0) {
+			/* The daemon is busy past the deadline: the configured default. */
+			g->st.deadline_missed++;
+			allow = g->default_allow;
+			goto answered;
+		}
+	}
 	allow = g->cb(&r, g->ctx);
 	if (g->lock)
 		pthread_mutex_unlock(g->lock);
+answered:
 	answer(g, m->fd, allow);
 	if (allow) {
 		g->st.allowed++;
@@ -251,12 +267,15 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int fh_deny_start(struct fh_deny *g, pthread_mutex_t *lock)
+int fh_deny_start(struct fh_deny *g, pthread_mutex_t *lock, unsigned deadline_ms,
+		  bool default_allow)
 {
 	sigset_t all, old;
 	int err;
 
 	g->lock = lock;
+	g->deadline_ms = deadline_ms;
+	g->default_allow = default_allow;
 	g->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (g->stop_fd < 0)
 		return -errno;

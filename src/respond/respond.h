@@ -137,7 +137,7 @@ typedef bool (*fh_deny_cb)(const struct fh_deny_req *r, void *ctx);
 
 struct fh_deny_stats {
 	uint64_t events, allowed_read, allowed, denied, removed_empty, flags_unknown, self,
-	    answer_errors;
+	    answer_errors, deadline_missed;
 };
 
 /*
@@ -149,8 +149,10 @@ struct fh_deny_stats {
  */
 struct fh_deny;
 int fh_deny_open(fh_deny_cb cb, void *ctx, struct fh_deny **ret);
-/* Starts the answering thread; lock is taken around each cb. */
-int fh_deny_start(struct fh_deny *g, pthread_mutex_t *lock);
+/* Starts the answering thread; lock is taken around each cb. When lock cannot be taken
+ * within deadline_ms (the daemon is busy), the open gets default_allow, counted. */
+int fh_deny_start(struct fh_deny *g, pthread_mutex_t *lock, unsigned deadline_ms,
+		  bool default_allow);
 int fh_deny_fd(const struct fh_deny *g);
 /* Marks a file (dir false) or a directory's children (dir true). remove to unmark. */
 int fh_deny_mark(struct fh_deny *g, const char *path, bool dir, bool remove);
