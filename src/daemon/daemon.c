@@ -135,10 +135,12 @@ static int load_homes(struct fhd *d)
 			}
 		}
 	}
+	pthread_mutex_lock(&d->cfg_lock);
 	err = fh_catalog_set_homes(d->catalog, homes, n);
 	fh_homes_free(d->homes, d->nhomes);
 	d->homes = homes;
 	d->nhomes = n;
+	pthread_mutex_unlock(&d->cfg_lock);
 	return err;
 }
 
@@ -325,20 +327,26 @@ static void reload(struct fhd *d)
 		fh_config_release(&cfg);
 		return;
 	}
+	pthread_mutex_lock(&d->cfg_lock);
 	d->cfg = cfg;
 	if (d->opts->passive)
 		d->cfg.passive = true;
+	pthread_mutex_unlock(&d->cfg_lock);
 	if (load_catalog(d, &c) < 0) {
 		fh_err("reload: the catalog has errors; keeping the running configuration");
+		pthread_mutex_lock(&d->cfg_lock);
 		fh_config_release(&d->cfg);
 		d->cfg = saved;
+		pthread_mutex_unlock(&d->cfg_lock);
 		return;
 	}
 	fh_config_release(&saved);
 	/* Sensor sizes and the root apply at the next start. */
 	fhd_items_flush_all(d);
+	pthread_mutex_lock(&d->cfg_lock);
 	fh_catalog_free(d->catalog);
 	d->catalog = c;
+	pthread_mutex_unlock(&d->cfg_lock);
 	load_homes(d);
 	apply_writer_lists(d);
 	fhd_sinks_reopen(d);
@@ -347,8 +355,10 @@ static void reload(struct fhd *d)
 		struct fh_ruleset *rs;
 
 		if (fhd_rules_load(d, &rs) == 0) {
+			pthread_mutex_lock(&d->cfg_lock);
 			fh_ruleset_free(d->rules);
 			d->rules = rs;
+			pthread_mutex_unlock(&d->cfg_lock);
 		} else {
 			fh_err("reload: the rules above have errors; keeping the running rules");
 		}
@@ -382,6 +392,10 @@ static int loop(struct fhd *d)
 	if (d->api) {
 		ev.data.u32 = 3;
 		epoll_ctl(ep, EPOLL_CTL_ADD, fh_api_server_fd(d->api), &ev);
+	}
+	if (d->deny) {
+		ev.data.u32 = 4;
+		epoll_ctl(ep, EPOLL_CTL_ADD, d->denial_fd, &ev);
 	}
 
 	while (!stop) {
@@ -430,6 +444,8 @@ static int loop(struct fhd *d)
 				fhd_drain_process_sensor(d);
 			} else if (evs[i].data.u32 == 3) {
 				fh_api_server_work(d->api);
+			} else if (evs[i].data.u32 == 4) {
+				fhd_deny_record(d);
 
 			} else {
 				for (int r = 0; r < 16; r++) {
@@ -499,7 +515,9 @@ int fh_daemon_run(const struct fh_daemon_opts *o)
 	int err, rc = 1;
 
 	memset(&d, 0, sizeof(d));
+	d.denial_fd = -1;
 	pthread_mutex_init(&d.lock, NULL);
+	pthread_mutex_init(&d.cfg_lock, NULL);
 	d.opts = o;
 	d.log_fd = -1;
 	d.self = getpid();

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -984,6 +985,11 @@ void fhd_decide_close(struct fhd *d)
 {
 	fh_deny_close(d->deny); /* the kernel allows what is still waiting */
 	d->deny = NULL;
+	free(d->denials);
+	d->denials = NULL;
+	if (d->denial_fd >= 0)
+		close(d->denial_fd);
+	d->denial_fd = -1;
 	fh_map_free(&d->decisions, free_decision);
 	fh_api_server_close(d->api);
 	d->api = NULL;
@@ -1004,72 +1010,105 @@ static bool lockdown_type(const struct fhd *d, const char *type)
 }
 
 /*
- * The writer of a permission event: the process table (the thread's process; a thread
- * id is found through /proc/TID/status when it is not a process's own id).
+ * The writer of a permission event, from /proc: it is blocked in its open call, so
+ * /proc/TID is its own and exact now (the process table belongs to the main thread).
  */
-static const struct fh_proc *perm_writer(struct fhd *d, pid_t tid)
+static bool perm_writer(pid_t tid, pid_t *ret_tgid, char *exe, size_t len, uint32_t *ret_uid)
 {
-	const struct fh_proc *p = fh_ptable_lookup(d->table, (uint32_t)tid, 0);
 	char path[64], line[256];
-	FILE *f;
+	unsigned uid = 0;
 	int tgid = 0;
+	ssize_t n;
+	FILE *f;
 
-	if (p && !(p->flags & FH_PROC_EXITED))
-		return p;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
 	f = fopen(path, "re");
 	if (!f)
-		return p;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
-			break;
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "Tgid: %d", &tgid);
+		sscanf(line, "Uid: %u", &uid);
+	}
 	fclose(f);
-	return tgid > 0 ? fh_ptable_lookup(d->table, (uint32_t)tgid, 0) : p;
+	snprintf(path, sizeof(path), "/proc/%d/exe", tgid ? tgid : (int)tid);
+	n = readlink(path, exe, len - 1);
+	if (n <= 0 || tgid <= 0)
+		return false;
+	exe[n] = '\0';
+	*ret_tgid = tgid;
+	*ret_uid = uid;
+	return true;
 }
 
-/* A refused write is recorded like any alert, with outcome "denied". */
-static void record_denial(struct fhd *d, const char *rel, const struct fh_match *m,
-			  const struct fh_proc *p, const struct fh_rule *r, bool created)
+/* Main thread: a refused write is recorded like any alert, with outcome "denied". */
+static void record_denial(struct fhd *d, const struct fhd_denial *x)
 {
 	struct fh_alert a;
-	char src[192];
+	struct fh_match m;
+	const struct fh_proc *p = x->pid ? fh_ptable_lookup(d->table, (uint32_t)x->pid, 0) : NULL;
 
+	if (!fh_catalog_match(d->catalog, x->path, &m))
+		return;
 	memset(&a, 0, sizeof(a));
 	a.seq = ++d->alert_seq;
 	a.wall_ns = fh_boot_to_wall_ns(fh_boot_ns());
-	a.action = created ? "created" : "modified";
+	a.action = x->created ? "created" : "modified";
 	a.outcome = "denied";
-	a.path = rel;
-	a.path_len = strlen(rel);
-	a.type = m->type;
-	a.home = m->home;
+	a.path = x->path;
+	a.path_len = strlen(x->path);
+	a.type = m.type;
+	a.home = m.home;
 	a.root = d->root_len ? d->root : NULL;
 	a.boot_id = d->boot_id;
 	a.host_name = d->host;
 	a.wall_offset_ns = d->wall_offset;
-	a.file.present = !created;
-	a.proc = p;
-	a.pid = p ? (int32_t)p->pid : 0;
-	a.attribution = p ? FH_ATTR_EXACT : FH_ATTR_UNKNOWN;
-	a.attribution_reason = p ? NULL : "the writer is not in the process table";
-	if (p) {
+	a.file.present = !x->created;
+	a.pid = x->pid;
+	if (p && p->exe && !strcmp(p->exe, x->exe)) {
+		a.proc = p;
+		a.attribution = FH_ATTR_EXACT;
 		a.user_name = fhd_user_name(d, p->uid);
 		a.nancestry = fh_ptable_ancestry(d->table, p, a.ancestry, FH_ALERT_ANCESTRY_MAX);
+	} else {
+		a.attribution = x->pid ? FH_ATTR_DEGRADED : FH_ATTR_UNKNOWN;
+		a.attribution_reason = x->pid ? "the writer's executable was read from /proc when "
+						"it was refused; it is not in the process table"
+					      : "the writer could not be read from /proc";
 	}
 	a.writer_class = "user";
-	if (r) {
-		snprintf(src, sizeof(src), "%s:%u", r->source, r->line);
-		a.rule = src;
-		a.rule_id = r->id;
+	if (x->has_rule) {
+		a.rule = x->rule;
+		a.rule_id = x->rule_id;
 		a.decided_by = "rule";
 	} else {
 		a.decided_by = "default";
-		a.respond_error = NULL;
 	}
 	d->n.denied++;
 	fhd_sinks_alert(d, &a);
 }
 
+void fhd_deny_record(struct fhd *d)
+{
+	struct fhd_denial *all;
+	uint64_t v;
+	size_t n;
+
+	if (read(d->denial_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	pthread_mutex_lock(&d->cfg_lock);
+	n = d->ndenials;
+	all = n ? malloc(n * sizeof(*all)) : NULL;
+	for (size_t i = 0; all && i < n; i++)
+		all[i] = d->denials[(d->denials_head + i) % FHD_DENIALS_MAX];
+	d->ndenials = 0;
+	d->denials_head = 0;
+	pthread_mutex_unlock(&d->cfg_lock);
+	for (size_t i = 0; all && i < n; i++)
+		record_denial(d, &all[i]);
+	free(all);
+}
+
+/* The permission thread, with cfg_lock held (deny.c takes it, with its deadline). */
 static bool on_perm(const struct fh_deny_req *req, void *ctx)
 {
 	struct fhd *d = ctx;
@@ -1077,39 +1116,61 @@ static bool on_perm(const struct fh_deny_req *req, void *ctx)
 	struct fh_match m;
 	struct fh_rule_query q = { 0 };
 	const struct fh_rule *r;
-	const struct fh_proc *p;
 	const char *homes[1024];
-	bool locked;
+	char exe[PATH_MAX];
+	pid_t tgid = 0;
+	uint32_t uid = 0;
+	bool known, locked, deny;
 
 	if (!req->path || !fhd_in_root(d, req->path, &rel) ||
 	    !fh_catalog_match(d->catalog, rel, &m))
-		return true;	     /* not an item: nothing to protect */
-	fhd_drain_process_sensor(d); /* the writer's exec, if it just happened */
-	p = perm_writer(d, req->tid);
+		return true; /* not an item: nothing to protect */
+	known = perm_writer(req->tid, &tgid, exe, sizeof(exe), &uid);
 	for (size_t i = 0; i < d->nhomes && i < 1024; i++)
 		homes[q.nhomes++] = d->homes[i].dir;
 	q.homes = homes;
 	q.type = m.type->id;
 	q.path = rel;
 	q.now_wall_ns = fh_boot_to_wall_ns(fh_boot_ns());
-	if (p) {
-		q.exe = p->exe;
+	if (known) {
+		q.exe = exe;
 		q.has_uid = true;
-		q.uid = p->uid;
-		q.pid = p->pid;
-		q.start_ns = p->start_ns;
+		q.uid = uid;
+		q.pid = (uint32_t)tgid; /* start unknown here: pid-scoped rules do not match */
 	}
 	r = d->rules ? fh_rules_match(d->rules, &q) : NULL;
 	locked = lockdown_type(d, m.type->id);
 	if (r && r->action == FH_RULE_ALLOW)
 		return true;
-	if (!(r && r->action == FH_RULE_BLOCK) && !locked)
+	deny = (r && r->action == FH_RULE_BLOCK) || locked;
+	if (!deny)
 		return true;
 	if (d->cfg.passive) {
 		d->n.would_deny++;
 		return true;
 	}
-	record_denial(d, rel, &m, p, r && r->action == FH_RULE_BLOCK ? r : NULL, req->created);
+	if (d->ndenials < FHD_DENIALS_MAX) {
+		struct fhd_denial *x =
+		    &d->denials[(d->denials_head + d->ndenials++) % FHD_DENIALS_MAX];
+
+		memset(x, 0, sizeof(*x));
+		snprintf(x->path, sizeof(x->path), "%s", rel);
+		snprintf(x->exe, sizeof(x->exe), "%s", known ? exe : "");
+		x->pid = known ? tgid : 0;
+		x->uid = uid;
+		x->created = req->created;
+		if (r && r->action == FH_RULE_BLOCK) {
+			x->has_rule = true;
+			x->rule_id = r->id;
+			snprintf(x->rule, sizeof(x->rule), "%.150s:%u", r->source, r->line);
+		}
+		uint64_t one = 1;
+
+		if (write(d->denial_fd, &one, sizeof(one)) < 0)
+			d->n.denials_lost += 0; /* the eventfd is only a wake-up */
+	} else {
+		d->n.denials_lost++; /* refused all the same; only its record is lost */
+	}
 	return false;
 }
 
@@ -1180,6 +1241,13 @@ int fhd_deny_open(struct fhd *d)
 
 	if (!d->cfg.nlockdown && !(d->rules && fh_ruleset_count(d->rules)))
 		return 0;
+	d->denials = calloc(FHD_DENIALS_MAX, sizeof(*d->denials));
+	d->denial_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!d->denials || d->denial_fd < 0) {
+		free(d->denials);
+		d->denials = NULL;
+		return -ENOMEM;
+	}
 	err = fh_deny_open(on_perm, d, &d->deny);
 	if (err) {
 		fh_log_errno(-err, "run: permission events unavailable: protected items are "
@@ -1188,7 +1256,8 @@ int fhd_deny_open(struct fhd *d)
 		return 0;
 	}
 	fhd_deny_refresh(d);
-	err = fh_deny_start(d->deny, &d->lock, d->cfg.deny_deadline_ms, !d->cfg.deny_default_block);
+	err = fh_deny_start(d->deny, &d->cfg_lock, d->cfg.deny_deadline_ms,
+			    !d->cfg.deny_default_block);
 	if (err) {
 		fh_log_errno(-err, "run: the permission thread could not start");
 		fh_deny_close(d->deny);

@@ -162,8 +162,10 @@ static void reload_rules(struct fhd *d)
 	struct fh_ruleset *rs;
 
 	if (fhd_rules_load(d, &rs) == 0) {
+		pthread_mutex_lock(&d->cfg_lock);
 		fh_ruleset_free(d->rules);
 		d->rules = rs;
+		pthread_mutex_unlock(&d->cfg_lock);
 	}
 }
 

@@ -246,6 +246,7 @@ void fhd_sinks_health(struct fhd *d, const char *reason)
 	C("deny.marks", d->n.deny_marks);
 	C("deny.denied", d->n.denied);
 	C("deny.passive_would_deny", d->n.would_deny);
+	C("deny.denials_lost", d->n.denials_lost);
 	if (d->deny) {
 		struct fh_deny_stats ds;
 

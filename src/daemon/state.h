@@ -65,6 +65,18 @@ struct snap {
 
 enum { FHD_POST_NONE, FHD_POST_FORGET, FHD_POST_RESNAP };
 
+/* A write refused by the permission thread, for the main thread to record. */
+#define FHD_DENIALS_MAX 256
+struct fhd_denial {
+	char path[4096]; /* in-root */
+	char exe[4096];
+	char rule[192];
+	uint64_t rule_id;
+	pid_t pid;
+	uint32_t uid;
+	bool created, has_rule;
+};
+
 /* What a block of one change needs: whether it was new, and the known-good state. */
 struct fhd_change {
 	bool was_new;
@@ -79,7 +91,7 @@ struct counters {
 	    attr_unknown, pend_overflow, self_events, unresolved, unmatched, snap_budget,
 	    snap_refused, mark_budget, rescans, scan_found, unwatchable, journal_errors, log_errors,
 	    bad_names, filtered, decided, by_rule, pending_overflow, persist_errors, restored,
-	    learn_errors, denied, would_deny, deny_marks, links_dropped;
+	    learn_errors, denied, would_deny, deny_marks, links_dropped, denials_lost;
 };
 
 struct fhd {
@@ -127,8 +139,17 @@ struct fhd {
 	struct fh_ruleset *rules;
 	struct fh_quarantine *quarantine;
 	struct fh_api_server *api;
-	struct fh_deny *deny;	 /* permission events for protected items, or NULL */
-	pthread_mutex_t lock;	 /* held by the main loop while it works; deny.c's thread too */
+	struct fh_deny *deny; /* permission events for protected items, or NULL */
+	pthread_mutex_t lock; /* held by the main loop while it works */
+	/*
+	 * The permission thread reads the catalog, the homes and the rules under cfg_lock;
+	 * the main thread takes it only to swap them (reload, learned rules). Refusals go
+	 * back to the main thread through denials (under cfg_lock) and denial_fd.
+	 */
+	pthread_mutex_t cfg_lock;
+	struct fhd_denial *denials; /* FHD_DENIALS_MAX, a ring */
+	size_t ndenials, denials_head;
+	int denial_fd;		 /* eventfd */
 	struct fh_map decisions; /* alert id -> pending decision */
 	const struct fhd_change *cur;
 	bool in_emit;  /* an alert is being made: blocks defer their snapshot work */
@@ -174,6 +195,7 @@ int fhd_decide_open(struct fhd *d);
 void fhd_decide_close(struct fhd *d);
 int fhd_deny_open(struct fhd *d);
 void fhd_deny_refresh(struct fhd *d);
+void fhd_deny_record(struct fhd *d); /* main thread: records queued refusals */
 void fhd_decide(struct fhd *d, struct fh_alert *a, const struct fhd_change *ch);
 void fhd_decide_after(struct fhd *d, const struct fh_alert *a, const char *line, size_t len);
 uint64_t fhd_decide_due(struct fhd *d, uint64_t now); /* applies timeouts; next deadline */
