@@ -425,9 +425,7 @@ static int loop(struct fhd *d)
 		timeout = next <= now ? 0 : (int)((next - now + 999999) / 1000000);
 		if (timeout > 1000)
 			timeout = 1000;
-		pthread_mutex_unlock(&d->lock);
 		n = epoll_wait(ep, evs, 8, timeout);
-		pthread_mutex_lock(&d->lock);
 		if (n < 0 && errno != EINTR)
 			break;
 		for (int i = 0; i < n; i++) {
@@ -516,7 +514,6 @@ int fh_daemon_run(const struct fh_daemon_opts *o)
 
 	memset(&d, 0, sizeof(d));
 	d.denial_fd = -1;
-	pthread_mutex_init(&d.lock, NULL);
 	pthread_mutex_init(&d.cfg_lock, NULL);
 	d.opts = o;
 	d.log_fd = -1;
@@ -602,7 +599,6 @@ int fh_daemon_run(const struct fh_daemon_opts *o)
 	d.initial = true;
 	fhd_watch_refresh(&d, NULL);
 	d.initial = false;
-	pthread_mutex_lock(&d.lock); /* the main loop holds it but while it sleeps */
 	fhd_deny_open(&d);
 	if (d.n.unwatchable)
 		fh_warn("run: %llu catalog pattern(s) need a filesystem-wide watch and are not "
@@ -616,7 +612,6 @@ int fh_daemon_run(const struct fh_daemon_opts *o)
 	loop(&d);
 	fhd_items_flush_all(&d);
 	fhd_sinks_health(&d, "stop");
-	pthread_mutex_unlock(&d.lock);
 	rc = 0;
 out:
 	fhd_decide_close(&d);

@@ -140,7 +140,6 @@ struct fhd {
 	struct fh_quarantine *quarantine;
 	struct fh_api_server *api;
 	struct fh_deny *deny; /* permission events for protected items, or NULL */
-	pthread_mutex_t lock; /* held by the main loop while it works */
 	/*
 	 * The permission thread reads the catalog, the homes and the rules under cfg_lock;
 	 * the main thread takes it only to swap them (reload, learned rules). Refusals go

@@ -149,7 +149,8 @@ struct fh_deny_stats {
  */
 struct fh_deny;
 int fh_deny_open(fh_deny_cb cb, void *ctx, struct fh_deny **ret);
-/* Starts the answering thread; lock is taken around each cb. When lock cannot be taken
+/* Starts the answering thread; lock (the daemon's config lock) is taken around each cb.
+ * When lock cannot be taken
  * within deadline_ms (the daemon is busy), the open gets default_allow, counted. */
 int fh_deny_start(struct fh_deny *g, pthread_mutex_t *lock, unsigned deadline_ms,
 		  bool default_allow);
