@@ -145,13 +145,12 @@ struct fh_deny_stats {
  * (reading an item for an alert) raise permission events too, and only another thread
  * can answer them while the daemon's main thread waits in open(). That thread answers
  * the daemon's own opens at once, without the callback; for every other event it takes
- * lock (the daemon's big lock, held by its main loop while it works) around cb.
+ * lock (the daemon's config lock: catalog and rules, swapped on reload) around cb.
  */
 struct fh_deny;
 int fh_deny_open(fh_deny_cb cb, void *ctx, struct fh_deny **ret);
-/* Starts the answering thread; lock (the daemon's config lock) is taken around each cb.
- * When lock cannot be taken
- * within deadline_ms (the daemon is busy), the open gets default_allow, counted. */
+/* Starts the answering thread; lock is taken around each cb. When it cannot be taken
+ * within deadline_ms, the open gets default_allow, counted. */
 int fh_deny_start(struct fh_deny *g, pthread_mutex_t *lock, unsigned deadline_ms,
 		  bool default_allow);
 int fh_deny_fd(const struct fh_deny *g);
