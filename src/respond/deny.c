@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
@@ -94,17 +95,33 @@ static int writer_flags(pid_t tid)
 	char path[64], line[512];
 	unsigned long long a[6] = { 0 };
 	long nr;
-	int fd, n;
+	int fd, n = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = (int)read(fd, line, sizeof(line) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	line[n] = '\0';
+	/*
+	 * The event can be read before its writer has gone to sleep waiting for the answer:
+	 * /proc then says "running". Wait for it to block (it will, within microseconds)
+	 * rather than guess; a read taken for a write would be refused.
+	 */
+	for (int tries = 0; tries < 2000; tries++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		n = (int)read(fd, line, sizeof(line) - 1);
+		close(fd);
+		if (n <= 0)
+			return -1;
+		line[n] = '\0';
+		if (strncmp(line, "running", 7))
+			break;
+		if (tries > 20) {
+			struct timespec ts = { 0, 5000 };
+
+			nanosleep(&ts, NULL);
+		} else {
+			sched_yield();
+		}
+	}
 	if (sscanf(line, "%ld %llx %llx %llx %llx", &nr, &a[0], &a[1], &a[2], &a[3]) < 4)
 		return -1;
 	switch (nr) {
