@@ -22,7 +22,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: foothold COMMAND [OPTIONS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\n`foothold COMMAND --help` describes a command's options.\n");
 }
 
