@@ -25,18 +25,6 @@ extern const size_t fh_builtin_catalog_len;
 
 extern char **environ;
 
-static char *read_file(const char *path, size_t max, size_t *ret_len, int *ret_err)
-{
-	char *buf;
-	int err = fhd_read_file(path, max, &buf, ret_len);
-
-	if (err) {
-		*ret_err = err;
-		return NULL;
-	}
-	return buf;
-}
-
 static void apply_event(const struct fh_event *ev, void *ctx)
 {
 	struct fhd *d = ctx;
@@ -87,10 +75,10 @@ static int load_passwd(const char *path, struct fh_home **ret, size_t *ret_n)
 {
 	size_t len, bad;
 	unsigned bad_line;
-	int err = 0, n;
-	char *text = read_file(path, 64u << 20, &len, &err);
+	char *text;
+	int n, err = fhd_read_file(path, 64u << 20, &text, &len);
 
-	if (!text)
+	if (err)
 		return err;
 	n = fh_passwd_parse(text, len, ret, &bad, &bad_line);
 	free(text);
@@ -107,6 +95,7 @@ static int load_passwd(const char *path, struct fh_home **ret, size_t *ret_n)
 /* Reads the accounts' homes from the root's /etc/passwd into the catalog. */
 static int load_homes(struct fhd *d)
 {
+	const char **dirs;
 	char path[PATH_MAX];
 	struct fh_home *homes = NULL;
 	size_t n = 0;
@@ -135,11 +124,16 @@ static int load_homes(struct fhd *d)
 			}
 		}
 	}
+	dirs = calloc(n ? n : 1, sizeof(*dirs));
+	for (size_t i = 0; dirs && i < n; i++)
+		dirs[i] = homes[i].dir;
 	pthread_mutex_lock(&d->cfg_lock);
 	err = fh_catalog_set_homes(d->catalog, homes, n);
 	fh_homes_free(d->homes, d->nhomes);
+	free(d->home_dirs);
 	d->homes = homes;
 	d->nhomes = n;
+	d->home_dirs = dirs; /* for rules' ~/ globs; NULL (no homes) when out of memory */
 	pthread_mutex_unlock(&d->cfg_lock);
 	return err;
 }
@@ -164,9 +158,10 @@ static int load_catalog(struct fhd *d, struct fh_catalog **ret)
 	}
 	if (!err && d->opts->catalog_file) {
 		size_t len;
-		char *text = read_file(d->opts->catalog_file, 16u << 20, &len, &err);
+		char *text;
 
-		if (!text) {
+		err = fhd_read_file(d->opts->catalog_file, 16u << 20, &text, &len);
+		if (err) {
 			fh_log_errno(-err, "%s: cannot read", d->opts->catalog_file);
 			fh_catalog_free(c);
 			return err;
@@ -351,18 +346,8 @@ static void reload(struct fhd *d)
 	apply_writer_lists(d);
 	fhd_sinks_reopen(d);
 	fhd_watch_refresh(d, NULL);
-	{
-		struct fh_ruleset *rs;
-
-		if (fhd_rules_load(d, &rs) == 0) {
-			pthread_mutex_lock(&d->cfg_lock);
-			fh_ruleset_free(d->rules);
-			d->rules = rs;
-			pthread_mutex_unlock(&d->cfg_lock);
-		} else {
-			fh_err("reload: the rules above have errors; keeping the running rules");
-		}
-	}
+	if (fhd_rules_reload(d) < 0)
+		fh_err("reload: the rules above have errors; keeping the running rules");
 	fh_info("reloaded the configuration");
 }
 
@@ -627,6 +612,7 @@ out:
 	fh_ptable_free(d.table);
 	fh_catalog_free(d.catalog);
 	fh_homes_free(d.homes, d.nhomes);
+	free(d.home_dirs);
 	fh_homes_free(d.users, d.nusers);
 	fh_config_release(&d.cfg);
 	return rc;

@@ -186,14 +186,12 @@ static bool unhex(const char *s, uint8_t out[32])
 static const struct fh_rule *match(struct fhd *d, const struct fh_alert *a)
 {
 	struct fh_rule_query q = { 0 };
-	const char *homes[1024];
 	uint8_t exe_sha[32], item_sha[32];
 
 	if (!d->rules || !fh_ruleset_count(d->rules))
 		return NULL;
-	for (size_t i = 0; i < d->nhomes && i < 1024; i++)
-		homes[q.nhomes++] = d->homes[i].dir;
-	q.homes = homes;
+	q.homes = (const char *const *)d->home_dirs;
+	q.nhomes = d->home_dirs ? d->nhomes : 0;
 	q.type = a->type->id;
 	q.path = a->path;
 	q.now_wall_ns = a->wall_ns;
@@ -1116,7 +1114,6 @@ static bool on_perm(const struct fh_deny_req *req, void *ctx)
 	struct fh_match m;
 	struct fh_rule_query q = { 0 };
 	const struct fh_rule *r;
-	const char *homes[1024];
 	char exe[PATH_MAX];
 	pid_t tgid = 0;
 	uint32_t uid = 0;
@@ -1126,9 +1123,8 @@ static bool on_perm(const struct fh_deny_req *req, void *ctx)
 	    !fh_catalog_match(d->catalog, rel, &m))
 		return true; /* not an item: nothing to protect */
 	known = perm_writer(req->tid, &tgid, exe, sizeof(exe), &uid);
-	for (size_t i = 0; i < d->nhomes && i < 1024; i++)
-		homes[q.nhomes++] = d->homes[i].dir;
-	q.homes = homes;
+	q.homes = (const char *const *)d->home_dirs;
+	q.nhomes = d->home_dirs ? d->nhomes : 0;
 	q.type = m.type->id;
 	q.path = rel;
 	q.now_wall_ns = fh_boot_to_wall_ns(fh_boot_ns());
@@ -1166,17 +1162,13 @@ static bool on_perm(const struct fh_deny_req *req, void *ctx)
 		}
 		uint64_t one = 1;
 
-		if (write(d->denial_fd, &one, sizeof(one)) < 0)
-			d->n.denials_lost += 0; /* the eventfd is only a wake-up */
+		/* Only a wake-up: a full eventfd already wakes the main thread. */
+		(void)!write(d->denial_fd, &one, sizeof(one));
 	} else {
 		d->n.denials_lost++; /* refused all the same; only its record is lost */
 	}
 	return false;
 }
-
-struct deny_plan {
-	struct fhd *d;
-};
 
 static void deny_mark_path(struct fhd *d, const char *rel, bool dir)
 {

@@ -368,8 +368,7 @@ static void on_item_event(struct fhd *d, const char *rel, const char *host, uint
 
 /* A temporary name was renamed to a final one: the change moves with it. */
 static void on_rename(struct fhd *d, const char *old_rel, bool old_item, const char *new_rel,
-		      const char *new_host, bool new_item, const struct fh_fan_event *ev,
-		      uint64_t now)
+		      bool new_item, const struct fh_fan_event *ev, uint64_t now)
 {
 	struct pend *po = old_rel ? fh_map_get(&d->pending, old_rel, strlen(old_rel)) : NULL;
 	bool old_known = old_rel && fh_map_get(&d->snaps, old_rel, strlen(old_rel));
@@ -405,7 +404,6 @@ static void on_rename(struct fhd *d, const char *old_rel, bool old_item, const c
 	pn->old_path = old_rel && (old_known || !po) ? strdup(old_rel) : NULL;
 	if (po)
 		pend_drop(d, po);
-	(void)new_host;
 	pn->deadline_ns = now;
 }
 
@@ -533,9 +531,9 @@ void fhd_items_event(struct fhd *d, const struct fh_fan_event *ev)
 		}
 		if (newn && rn.ok && rn.item)
 			on_rename(d, oldn && ro.ok ? ro.rel : NULL, oldn && ro.ok && ro.item,
-				  rn.rel, rn.host, true, ev, now);
+				  rn.rel, true, ev, now);
 		else if (oldn && ro.ok)
-			on_rename(d, ro.rel, ro.item, NULL, NULL, false, ev, now);
+			on_rename(d, ro.rel, ro.item, NULL, false, ev, now);
 		if (newn && rn.ok && rn.item)
 			fhd_watch_mark_file(d, rn.host);
 		return;

@@ -156,17 +156,20 @@ static int save_learned(struct fhd *d, const struct fh_ruleset *rs)
 	return err;
 }
 
-/* After the file changed: the rules in force are reloaded from disk. */
-static void reload_rules(struct fhd *d)
+/* Rereads every rule file; on success swaps them in (under cfg_lock, for the permission
+ * thread), else keeps the running rules. */
+int fhd_rules_reload(struct fhd *d)
 {
 	struct fh_ruleset *rs;
+	int err = fhd_rules_load(d, &rs);
 
-	if (fhd_rules_load(d, &rs) == 0) {
-		pthread_mutex_lock(&d->cfg_lock);
-		fh_ruleset_free(d->rules);
-		d->rules = rs;
-		pthread_mutex_unlock(&d->cfg_lock);
-	}
+	if (err)
+		return err;
+	pthread_mutex_lock(&d->cfg_lock);
+	fh_ruleset_free(d->rules);
+	d->rules = rs;
+	pthread_mutex_unlock(&d->cfg_lock);
+	return 0;
 }
 
 int fhd_rules_store_add(struct fhd *d, const struct fh_rule *r, uint64_t *ret_id)
@@ -182,7 +185,7 @@ int fhd_rules_store_add(struct fhd *d, const struct fh_rule *r, uint64_t *ret_id
 	if (!err) {
 		/* The id is that of the canonical text, as the file now holds it. */
 		*ret_id = fh_ruleset_get(rs, fh_ruleset_count(rs) - 1)->id;
-		reload_rules(d);
+		fhd_rules_reload(d);
 	}
 	fh_ruleset_free(rs);
 	return err;
@@ -223,7 +226,7 @@ int fhd_rules_store_delete(struct fhd *d, uint64_t id)
 	if (!err)
 		err = save_learned(d, rs);
 	if (!err)
-		reload_rules(d);
+		fhd_rules_reload(d);
 	fh_ruleset_free(rs);
 	return err;
 }

@@ -108,7 +108,8 @@ struct fhd {
 	struct fh_catalog *catalog;
 	struct fh_home *homes; /* from root's /etc/passwd */
 	size_t nhomes;
-	struct fh_home *users; /* from the host's /etc/passwd: process user names */
+	const char **home_dirs; /* homes[i].dir, for rule queries */
+	struct fh_home *users;	/* from the host's /etc/passwd: process user names */
 	size_t nusers;
 	struct fh_writer_rules writers;
 
@@ -199,6 +200,7 @@ void fhd_decide(struct fhd *d, struct fh_alert *a, const struct fhd_change *ch);
 void fhd_decide_after(struct fhd *d, const struct fh_alert *a, const char *line, size_t len);
 uint64_t fhd_decide_due(struct fhd *d, uint64_t now); /* applies timeouts; next deadline */
 int fhd_rules_load(struct fhd *d, struct fh_ruleset **ret);
+int fhd_rules_reload(struct fhd *d);
 int fhd_rules_store_add(struct fhd *d, const struct fh_rule *r, uint64_t *ret_id);
 int fhd_rules_store_add_text(struct fhd *d, const char *text, uint64_t *ret_id, char *msg,
 			     size_t msg_len);

@@ -74,11 +74,6 @@ struct fh_alert_file {
 	size_t target_len;
 };
 
-/* One ancestor, nearest first, as foothold.ancestry[] shows it. */
-struct fh_alert_ancestor {
-	const struct fh_proc *proc;
-};
-
 #define FH_ALERT_ANCESTRY_MAX 16
 
 struct fh_alert {
