@@ -351,6 +351,44 @@ static void reload(struct fhd *d)
 	fh_info("reloaded the configuration");
 }
 
+/* The queue overflowed: events were lost. Re-walk and compare everything. */
+static void rescan_if_overflowed(struct fhd *d)
+{
+	if (!d->need_full_refresh)
+		return;
+	d->need_full_refresh = false;
+	d->found_reason = "fanotify's queue overflowed: found by a rescan";
+	fhd_watch_refresh(d, NULL);
+	d->found_reason = NULL;
+	fhd_items_rescan(d);
+}
+
+/*
+ * At stop, every change made before the signal is still reported: the events already in
+ * fanotify's queue are read (and an overflow's rescan done) before the last flush. A
+ * writer that never pauses could keep the queue full forever, so this gives up after
+ * STOP_DRAIN_NS, and says so.
+ */
+#define STOP_DRAIN_NS (3 * SEC)
+
+static void drain_at_stop(struct fhd *d)
+{
+	uint64_t until = fh_boot_ns() + STOP_DRAIN_NS;
+	int got = 0;
+
+	fhd_drain_process_sensor(d);
+	do {
+		struct fan_batch b = { d, false };
+
+		got = fh_fanmon_drain(d->fan, 16, on_fan_event, &b);
+		rescan_if_overflowed(d);
+	} while (got > 0 && fh_boot_ns() < until);
+	if (got > 0)
+		fh_warn("stop: fanotify's queue was still not empty after %d s of reading; "
+			"changes still queued are not reported",
+			(int)(STOP_DRAIN_NS / SEC));
+}
+
 static int loop(struct fhd *d)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC), sfd;
@@ -450,14 +488,7 @@ static int loop(struct fhd *d)
 				}
 			}
 		}
-		if (d->need_full_refresh) {
-			/* The queue overflowed: events were lost. Re-walk and compare everything. */
-			d->need_full_refresh = false;
-			d->found_reason = "fanotify's queue overflowed: found by a rescan";
-			fhd_watch_refresh(d, NULL);
-			d->found_reason = NULL;
-			fhd_items_rescan(d);
-		}
+		rescan_if_overflowed(d);
 		if (d->homes_changed) {
 			d->homes_changed = false;
 			if (load_homes(d) == 0)
@@ -487,6 +518,7 @@ static int loop(struct fhd *d)
 	}
 	close(sfd);
 	close(ep);
+	drain_at_stop(d);
 	return 0;
 }
 
