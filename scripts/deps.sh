@@ -8,7 +8,11 @@ pkgs=(build-essential pkg-config meson ninja-build clang llvm
       libjansson-dev libinih-dev libsystemd-dev libcmocka-dev libmd-dev)
 # Tests: unit tests, fuzzing runtime, format check, the tools the root tests drive.
 if [ "${1:-}" = "--test" ]; then
-	pkgs+=(libclang-rt-14-dev clang-format python3 util-linux)
+	pkgs+=(libclang-rt-14-dev clang-format python3 util-linux
+	       # the service and package tier: unit checks, man page lint, the .deb and its
+	       # chroot install, log rotation, shipping alerts through rsyslog
+	       systemd mandoc logrotate bash-completion debhelper dpkg-dev fakeroot debootstrap
+	       rsyslog rsyslog-relp)
 fi
 
 missing=()

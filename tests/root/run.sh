@@ -33,4 +33,12 @@ python3 "$here/test_procs.py" "$BUILD" --sensor bpf --sensor procconn "$@"; rc=$
 python3 "$here/test_cli.py" "$BUILD" --sensor bpf "$@" || rc=1
 python3 "$here/test_deny.py" "$BUILD" || rc=1
 python3 "$here/test_decide.py" "$BUILD" --sensor bpf "$@" || rc=1
+python3 "$here/test_scan.py" "$BUILD" "$@" || rc=1
+if [ $# -eq 0 ]; then
+	# The service tier: unit file, install, man pages, status, the .deb, rsyslog.
+	"$here/test_service.sh" "$BUILD" || rc=1
+	"$here/test_package.sh" "$BUILD" || rc=1
+	python3 "$here/test_fleet.py" "$BUILD" || rc=1
+	python3 "$here/test_status.py" "$BUILD" || rc=1
+fi
 python3 "$here/test_run.py" "$BUILD" --sensor bpf --sensor procconn "$@" && exit "$rc"; exit 1
