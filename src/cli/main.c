@@ -16,6 +16,7 @@ static const struct {
 	{ "decide", fh_cmd_decide, "answer one pending alert: decide ID allow|block" },
 	{ "rules", fh_cmd_rules, "list, add, delete, check, export and import rules" },
 	{ "quarantine", fh_cmd_quarantine, "list, show and restore quarantined items" },
+	{ "scan", fh_cmd_scan, "list every persistence item present now, with package trust" },
 };
 
 static void usage(FILE *f)

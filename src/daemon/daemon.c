@@ -18,9 +18,6 @@
 #include "daemon/state.h"
 #include "proto.h"
 
-extern const char fh_builtin_catalog[];
-extern const size_t fh_builtin_catalog_len;
-
 #define SEC 1000000000ull
 
 extern char **environ;
@@ -71,59 +68,17 @@ const char *fhd_user_name(const struct fhd *d, uint32_t uid)
 	return NULL;
 }
 
-static int load_passwd(const char *path, struct fh_home **ret, size_t *ret_n)
-{
-	size_t len, bad;
-	unsigned bad_line;
-	char *text;
-	int n, err = fhd_read_file(path, 64u << 20, &text, &len);
-
-	if (err)
-		return err;
-	n = fh_passwd_parse(text, len, ret, &bad, &bad_line);
-	free(text);
-	if (n < 0)
-		return n;
-	if (bad)
-		fh_warn("%s: %zu line(s) not understood (first: line %u); their homes are not "
-			"watched",
-			path, bad, bad_line);
-	*ret_n = (size_t)n;
-	return 0;
-}
-
 /* Reads the accounts' homes from the root's /etc/passwd into the catalog. */
 static int load_homes(struct fhd *d)
 {
 	const char **dirs;
-	char path[PATH_MAX];
 	struct fh_home *homes = NULL;
 	size_t n = 0;
 	int err;
 
-	if (fhd_host_path(d, "/etc/passwd", path, sizeof(path)) < 0)
-		return -ENAMETOOLONG;
-	err = load_passwd(path, &homes, &n);
-	if (err && err != -ENOENT) {
-		fh_log_errno(-err, "%s: cannot read the accounts", path);
+	err = fh_setup_homes(d->root, &homes, &n);
+	if (err && err != -ENOENT)
 		return err;
-	}
-	/* Homes that are symlinks are watched where they lead (inside the root). */
-	for (size_t i = 0; i < n; i++) {
-		char host[PATH_MAX], real[PATH_MAX];
-		const char *rel;
-
-		if (fhd_host_path(d, homes[i].dir, host, sizeof(host)) == 0 &&
-		    realpath(host, real) && fhd_in_root(d, real, &rel) &&
-		    strcmp(rel, homes[i].dir)) {
-			char *c = strdup(rel);
-
-			if (c) {
-				free((char *)homes[i].dir);
-				homes[i].dir = c;
-			}
-		}
-	}
 	dirs = calloc(n ? n : 1, sizeof(*dirs));
 	for (size_t i = 0; dirs && i < n; i++)
 		dirs[i] = homes[i].dir;
@@ -140,43 +95,7 @@ static int load_homes(struct fhd *d)
 
 static int load_catalog(struct fhd *d, struct fh_catalog **ret)
 {
-	struct fh_catalog *c = fh_catalog_new();
-	struct fh_catalog_error e;
-	char msg[512];
-	int err;
-
-	if (!c)
-		return -ENOMEM;
-	err = fh_catalog_parse(c, "catalog.txt (built in)", fh_builtin_catalog,
-			       fh_builtin_catalog_len, &e);
-	if (!err && d->cfg.catalog_text) {
-		err = fh_catalog_parse(c, "foothold.conf [catalog]", d->cfg.catalog_text,
-				       d->cfg.catalog_len, &e);
-		/* Name the config line, not the line of the collected directives. */
-		if (err && e.line >= 1 && e.line <= d->cfg.ncatalog_lines)
-			e.line = d->cfg.catalog_lines[e.line - 1];
-	}
-	if (!err && d->opts->catalog_file) {
-		size_t len;
-		char *text;
-
-		err = fhd_read_file(d->opts->catalog_file, 16u << 20, &text, &len);
-		if (err) {
-			fh_log_errno(-err, "%s: cannot read", d->opts->catalog_file);
-			fh_catalog_free(c);
-			return err;
-		}
-		err = fh_catalog_parse(c, d->opts->catalog_file, text, len, &e);
-		free(text);
-	}
-	if (err) {
-		fh_catalog_format_error(&e, msg, sizeof(msg));
-		fh_err("%s", msg);
-		fh_catalog_free(c);
-		return err;
-	}
-	*ret = c;
-	return 0;
+	return fh_setup_catalog(&d->cfg, d->opts->catalog_file, ret);
 }
 
 static void apply_writer_lists(struct fhd *d)
@@ -564,7 +483,7 @@ int fh_daemon_run(const struct fh_daemon_opts *o)
 	fh_map_init(&d.mountfds, d.seed);
 	fh_map_init(&d.pending, d.seed);
 	fh_map_init(&d.snaps, d.seed);
-	if (load_passwd("/etc/passwd", &d.users, &nusers) == 0)
+	if (fh_setup_homes("", &d.users, &nusers) == 0)
 		d.nusers = nusers;
 	read_small("/proc/sys/kernel/random/boot_id", d.boot_id, sizeof(d.boot_id));
 	if (gethostname(d.host, sizeof(d.host) - 1) < 0)

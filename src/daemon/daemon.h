@@ -3,6 +3,8 @@
 #define FH_DAEMON_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 /*
  * Design
@@ -48,5 +50,22 @@ struct fh_daemon_opts {
 
 /* Runs until SIGINT/SIGTERM. Returns the process exit code. */
 int fh_daemon_run(const struct fh_daemon_opts *o);
+
+/*
+ * What `foothold run` and `foothold scan` share (setup.c), so that both see the same
+ * items: the catalog (built in, the config's [catalog], an extra file) and the accounts'
+ * homes inside a root. Each logs its errors once, naming the file and line.
+ */
+struct fh_config;
+struct fh_catalog;
+struct fh_home;
+int fh_setup_catalog(const struct fh_config *cfg, const char *extra_file, struct fh_catalog **ret);
+/* root: "" or "/" for the host; homes are canonical inside the root. -ENOENT when the
+ * root has no /etc/passwd (then no homes, and *ret_n is 0). */
+int fh_setup_homes(const char *root, struct fh_home **ret, size_t *ret_n);
+/* Reads a whole regular file of at most max bytes (NUL-terminated). */
+int fhd_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* temp file + fsync + rename + fsync of the directory. */
+int fhd_write_atomic(const char *path, const char *text, size_t len, mode_t mode);
 
 #endif /* FH_DAEMON_H */

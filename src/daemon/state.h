@@ -205,8 +205,6 @@ int fhd_rules_store_add(struct fhd *d, const struct fh_rule *r, uint64_t *ret_id
 int fhd_rules_store_add_text(struct fhd *d, const char *text, uint64_t *ret_id, char *msg,
 			     size_t msg_len);
 int fhd_rules_store_delete(struct fhd *d, uint64_t id);
-int fhd_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
-int fhd_write_atomic(const char *path, const char *text, size_t len, mode_t mode);
 void fhd_after_block(struct fhd *d, const char *type);
 void fhd_items_forget(struct fhd *d, const char *rel);
 void fhd_items_resnapshot(struct fhd *d, const char *rel);

@@ -519,13 +519,11 @@ static void put_ancestry(struct tree *t, json_t *fh, const struct fh_alert *a)
 	}
 }
 
-static void put_foothold(struct tree *t, json_t *root, const struct fh_alert *a, struct raw *raw)
+/* foothold.item: what the item is and what it runs (alerts and scan records alike). */
+static void put_item(struct tree *t, json_t *fh, const struct fh_alert *a)
 {
-	json_t *fh = sub(t, root, "foothold");
-	json_t *item, *attr;
+	json_t *item = sub(t, fh, "item");
 
-	put(t, sub(t, fh, "alert"), "id", alert_id(t, a->boot_id, a->seq));
-	item = sub(t, fh, "item");
 	if (a->type) {
 		if (a->type->id)
 			put(t, item, "type", ustr(t, a->type->id));
@@ -544,6 +542,15 @@ static void put_foothold(struct tree *t, json_t *root, const struct fh_alert *a,
 		if (a->home->dir)
 			put(t, home, "dir", ustr(t, a->home->dir));
 	}
+}
+
+static void put_foothold(struct tree *t, json_t *root, const struct fh_alert *a, struct raw *raw)
+{
+	json_t *fh = sub(t, root, "foothold");
+	json_t *attr;
+
+	put(t, sub(t, fh, "alert"), "id", alert_id(t, a->boot_id, a->seq));
+	put_item(t, fh, a);
 	if (a->old_path || (a->file.present && a->file.nlink)) {
 		json_t *file = sub(t, fh, "file");
 
@@ -735,5 +742,52 @@ int fh_out_health_json(struct fh_buf *out, const struct fh_health *h)
 		put(&t, fh, "health_invalid", num(invalid));
 	if (h->process_sensor)
 		put(&t, fh, "process_sensor", ustr(&t, h->process_sensor));
+	return finish(&t, out, root);
+}
+
+/* ---- scan records ---- */
+
+int fh_out_scan_json(struct fh_buf *out, const struct fh_scan_record *r)
+{
+	const struct fh_alert *a = r->item;
+	struct tree t = { 0 };
+	struct raw raw = { 0 };
+	json_t *root = json_object(), *ev, *fh, *trust, *flags;
+
+	if (!root)
+		return -ENOMEM;
+	put(&t, root, "@timestamp", timestr(a->wall_ns));
+	ev = sub(&t, root, "event");
+	put(&t, ev, "kind", json_string("state"));
+	push(&t, put(&t, ev, "category", json_array()), json_string("file"));
+	push(&t, put(&t, ev, "type", json_array()), json_string("info"));
+	put(&t, ev, "action", json_string("present"));
+	put(&t, ev, "dataset", json_string("foothold.scan"));
+	put(&t, ev, "module", json_string("foothold"));
+	put_host(&t, root, a->host_name, a->boot_id);
+	put_file(&t, root, a, &raw);
+	if (r->owner)
+		put(&t, sub(&t, root, "file"), "owner", ustr(&t, r->owner));
+	if (r->group)
+		put(&t, sub(&t, root, "file"), "group", ustr(&t, r->group));
+	if (a->type)
+		put_threat(&t, root, a->type->mitre);
+	fh = sub(&t, root, "foothold");
+	put_item(&t, fh, a);
+	trust = sub(&t, fh, "trust");
+	put(&t, trust, "status", ustr(&t, r->trust_status));
+	if (r->package)
+		put(&t, trust, "package", ustr(&t, r->package));
+	if (r->manager)
+		put(&t, trust, "manager", ustr(&t, r->manager));
+	if (r->checksum)
+		put(&t, trust, "checksum", ustr(&t, r->checksum));
+	flags = put(&t, fh, "flags", json_array());
+	for (size_t i = 0; i < r->nflags; i++)
+		push(&t, flags, ustr(&t, r->flags[i]));
+	if (a->root)
+		put(&t, fh, "root", ustr(&t, a->root));
+	if (raw.obj)
+		put(&t, fh, "raw", raw.obj);
 	return finish(&t, out, root);
 }

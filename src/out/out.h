@@ -120,6 +120,22 @@ void fh_out_alert_text(struct fh_buf *out, const struct fh_alert *a);
 const char *fh_out_attribution_name(enum fh_attribution a);
 
 /*
+ * Scan records (docs/SCAN.md): one item present now, with the same file, threat and
+ * foothold.item fields as an alert (item gives them: wall_ns, path, file, type, home,
+ * detail, item_object, root, host_name, boot_id), plus its package trust and flags.
+ */
+#define FH_SCAN_RECORD_FLAGS 16
+struct fh_scan_record {
+	const struct fh_alert *item;
+	const char *owner, *group;		  /* names of file.uid/gid, or NULL */
+	const char *trust_status;		  /* package|modified|unowned|unverified */
+	const char *package, *manager, *checksum; /* or NULL */
+	const char *flags[FH_SCAN_RECORD_FLAGS];
+	size_t nflags;
+};
+int fh_out_scan_json(struct fh_buf *out, const struct fh_scan_record *r);
+
+/*
  * Health records: event.kind "metric", event.dataset "foothold.health". Emitted at start,
  * periodically, and soon after a loss counter changes (the daemon rate-limits them).
  */
