@@ -114,15 +114,18 @@ static bool is_shell(const char *prog)
 static bool line_inline(const char *s, const char *end)
 {
 	char w[256];
-	char want = 0;	    /* the option the previous interpreter word takes */
-	bool fetch = false; /* curl or wget seen on this line */
-	bool pipe;
+	char want = 0;		  /* the option the previous interpreter word takes */
+	bool fetch = false;	  /* curl or wget seen on this line */
+	bool pipe, piped = false; /* after a `|`, through sudo, env, exec and options */
 
 	while (next_word(&s, end, w, sizeof(w), &pipe)) {
 		const char *b = base_name(w);
 
-		if (pipe && fetch && is_shell(b))
-			return true; /* curl ... | sh */
+		piped = piped || pipe;
+		if (piped && fetch && is_shell(b))
+			return true; /* curl ... | sh, | sudo bash */
+		if (strcmp(b, "sudo") && strcmp(b, "env") && strcmp(b, "exec") && w[0] != '-')
+			piped = false;
 		if (want && w[0] == '-' && w[1] != '-' && strchr(w + 1, want))
 			return true; /* bash -c, bash -lc, python3 -c, perl -e */
 		if (want && w[0] == '-')

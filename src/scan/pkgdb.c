@@ -63,8 +63,10 @@ static const char *intern(struct fh_pkgdb *db, const char *pkg, size_t len)
 
 	if (s)
 		return s;
-	if (!(s = strndup(pkg, len)))
+	if (!(s = malloc(len + 1)))
 		return NULL;
+	memcpy(s, pkg, len); /* exactly len bytes: the map's key (a NUL inside is kept) */
+	s[len] = '\0';
 	if (fh_map_put(&db->packages, s, len, s, NULL) < 0) {
 		free(s);
 		return NULL;

@@ -27,6 +27,7 @@ declare -A FUZZ_SOURCES=(
 	[fuzz_config]="src/daemon/config.c src/common/text.c src/common/log.c"
 	[fuzz_rules]="src/policy/rules.c src/persist/catalog.c src/common/text.c src/common/log.c src/common/clock.c"
 	[fuzz_api]="src/api/frame.c src/common/text.c"
+	[fuzz_scan]="src/scan/pkgdb.c src/scan/cache.c src/scan/flags.c src/common/map.c src/common/text.c"
 )
 # The libraries each target links, besides libFuzzer's runtime.
 declare -A FUZZ_LIBS=(
@@ -44,6 +45,7 @@ declare -A FUZZ_LIBS=(
 	[fuzz_config]="-linih"
 	[fuzz_rules]="-lmd"
 	[fuzz_api]="-ljansson"
+	[fuzz_scan]="-ljansson"
 )
 
 CC=${CC:-clang}
