@@ -16,6 +16,7 @@ static const struct {
 	{ "decide", fh_cmd_decide, "answer one pending alert: decide ID allow|block" },
 	{ "rules", fh_cmd_rules, "list, add, delete, check, export and import rules" },
 	{ "quarantine", fh_cmd_quarantine, "list, show and restore quarantined items" },
+	{ "status", fh_cmd_status, "is the daemon running: sensors, what it watches, counters" },
 };
 
 static void usage(FILE *f)
