@@ -11,6 +11,7 @@ and state are all in D (never /run/foothold or /var/lib/foothold), and starts
 - running: `foothold status` text and --json with real values (the alert counter moves
   after an item is written, the process table, the memory, a watched tmpfs whose device
   name holds control characters, escaped in the text);
+- fallback: with bpf(2) refused (tests/fh-nobpf), status names the proc connector and why;
 - stopped: exit 3 with text and --json (no socket, a stale socket, socket = none with and
   without a pid file), 2 for usage errors, 1 for a missing config;
 - second-instance: a second daemon with the same pid file is refused (exit 1, naming the
@@ -275,6 +276,29 @@ def t_running():
             d.kill()
         if mounted:
             subprocess.run(["umount", "-l", mnt], capture_output=True)
+        e.cleanup()
+
+
+# ---- the process sensor's fallback ----
+
+def t_fallback():
+    nobpf = os.path.join(BUILD, "tests", "fh-nobpf")
+    if not os.access(nobpf, os.X_OK):
+        raise Skip("%s is missing" % nobpf)
+    e = Env("fallback")
+    try:
+        d = e.daemon([nobpf] + e.argv()).start()
+        rc, r = e.status_json()
+        sp = r["sensors"]["process"]
+        check(rc == 0 and sp["name"] == "procconn" and sp["asked"] == "auto" and
+              "Operation not permitted" in sp.get("fallback_reason", ""),
+              "process sensor with bpf(2) refused: %r" % sp)
+        p = e.status()
+        check("  process      procconn (asked: auto)\n" in p.stdout.decode() and
+              "the fallback, because the eBPF sensor could not load" in p.stdout.decode(),
+              "the text does not say why the fallback runs", p.stdout.decode())
+        d.finish(signal.SIGTERM, 0)
+    finally:
         e.cleanup()
 
 
@@ -661,7 +685,7 @@ def t_sighup_broken():
         e.cleanup()
 
 
-TESTS = [("running", t_running), ("stopped", t_stopped),
+TESTS = [("running", t_running), ("fallback", t_fallback), ("stopped", t_stopped),
          ("second-instance", t_second_instance), ("stale-pid-file", t_stale_pid_file),
          ("notify", t_notify), ("sigterm-permission", t_sigterm_permission),
          ("sighup-broken", t_sighup_broken)]
