@@ -12,6 +12,7 @@ int fh_cmd_quarantine(int argc, char **argv);
 int fh_cmd_alerts(int argc, char **argv);
 int fh_cmd_decide(int argc, char **argv);
 int fh_cmd_scan(int argc, char **argv);
+int fh_cmd_status(int argc, char **argv);
 
 /*
  * What the API clients (rules.c, quarantine.c, alerts.c) share; defined in alerts.c.

@@ -17,6 +17,7 @@ static const struct {
 	{ "rules", fh_cmd_rules, "list, add, delete, check, export and import rules" },
 	{ "quarantine", fh_cmd_quarantine, "list, show and restore quarantined items" },
 	{ "scan", fh_cmd_scan, "list every persistence item present now, with package trust" },
+	{ "status", fh_cmd_status, "is the daemon running: sensors, what it watches, counters" },
 };
 
 static void usage(FILE *f)

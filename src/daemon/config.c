@@ -84,6 +84,7 @@ static const struct setting settings[] = {
 	{ "general", "log_file", K_PATH, FIELD(log_file), 0, 0, S_OFF },
 	{ "general", "journald", K_BOOL, FIELD(journald), 0, 0, 0 },
 	{ "general", "health_interval", NUM(health_interval_s, 0, 86400) },
+	{ "general", "pid_file", K_PATH, FIELD(pid_file), 0, 0, S_OFF },
 
 	{ "process", "sensor", K_SENSOR, FIELD(sensor), 0, 0, 0 },
 	{ "process", "ring_size", K_SIZE, FIELD(ring_size), 4096, GIB, S_POW2 },
@@ -707,6 +708,7 @@ void fh_config_defaults(struct fh_config *c)
 	strcpy(c->log_file, "/var/log/foothold/alerts.json");
 	c->journald = true;
 	c->health_interval_s = 60;
+	snprintf(c->pid_file, sizeof(c->pid_file), "%s", FH_PID_FILE_DEFAULT);
 
 	c->sensor = FH_SENSOR_AUTO;
 	c->ring_size = 2u << 20;

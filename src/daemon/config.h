@@ -42,6 +42,7 @@
  */
 
 #define FH_CONFIG_DEFAULT_PATH "/etc/foothold/foothold.conf"
+#define FH_PID_FILE_DEFAULT    "/run/foothold/foothold.pid"
 #define FH_CONFIG_MAX_BYTES    (1u << 20) /* a larger file is refused */
 #define FH_CONFIG_MAX_LIST     64	  /* entries in one list setting */
 #define FH_CONFIG_MAX_LINE     8192	  /* bytes in one line, without its newline */
@@ -55,6 +56,8 @@ struct fh_config {
 	    [4096];    /* log_file = /var/log/foothold/alerts.json ("": off; "none" reads as "") */
 	bool journald; /* journald = yes */
 	uint32_t health_interval_s; /* health_interval = 60   (0: only on start, loss, stop) */
+	char pid_file[4096]; /* pid_file = /run/foothold/foothold.pid ("none": no single-instance
+			      * lock) */
 
 	/* [process] */
 	enum fh_sensor_choice sensor; /* sensor = auto|bpf|procconn */

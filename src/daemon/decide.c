@@ -466,6 +466,7 @@ static void finish(struct fhd *d, struct decision *x, bool block, const char *by
 	char *line;
 
 	outcome = block && !d->cfg.passive ? do_block(d, x, qid, sizeof(qid), &err) : "allowed";
+	fhd_sinks_outcome(d, outcome);
 	json_object_set_new(json_object_get(x->alert, "event"), "outcome", json_string(outcome));
 	fh = json_object_get(x->alert, "foothold");
 	json_object_set_new(fh, "decided_by", json_string(by));
@@ -842,18 +843,11 @@ static void on_message(struct fh_api_client *c, json_t *req, void *ctx)
 		on_decide(d, c, req);
 	} else if (!strcmp(type, "status")) {
 		struct fh_api_stats as;
-		char started[32];
-		json_t *m;
+		json_t *m = fhd_status_json(d); /* sinks.c: the health counters and the rest */
 
 		fh_api_server_get_stats(d->api, &as);
-		fh_format_rfc3339(started, d->started_wall_ns);
-		m = json_pack("{s:s, s:s, s:i, s:i, s:s, s:b, s:I, s:I, s:I, s:I}", "type",
-			      "status", "version", "0.1.0", "protocol", FH_API_VERSION, "pid",
-			      (int)d->self, "started", started, "passive", d->cfg.passive,
-			      "pending", (json_int_t)d->decisions.count, "alerts",
-			      (json_int_t)(d->n.alerts + d->n.quiet), "rules",
-			      (json_int_t)(d->rules ? fh_ruleset_count(d->rules) : 0), "clients",
-			      (json_int_t)as.clients);
+		if (m)
+			json_object_set_new(m, "clients", json_integer((json_int_t)as.clients));
 		if (m)
 			json_object_set_new(m, "api",
 					    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "accepted",

@@ -92,6 +92,8 @@ struct counters {
 	    snap_refused, mark_budget, rescans, scan_found, unwatchable, journal_errors, log_errors,
 	    bad_names, filtered, decided, by_rule, pending_overflow, persist_errors, restored,
 	    learn_errors, denied, would_deny, deny_marks, links_dropped, denials_lost;
+	/* alerts by final outcome (event.outcome); denied ones are `denied` above */
+	uint64_t out_allowed, out_quarantined, out_reverted;
 };
 
 struct fhd {
@@ -117,6 +119,17 @@ struct fhd {
 	struct fh_bpfmon *bpf;
 	struct fh_procconn *pc;
 	struct fh_fanmon *fan;
+	int sensor_asked; /* enum fh_sensor_choice, from --sensor or the config */
+	int bpf_err;	  /* why the eBPF sensor did not load (negative errno), or 0 */
+
+	/* daemon.c: the service side (systemd notify, pid file, reloads) */
+	int pid_fd;	/* the locked pid file, or -1 */
+	char *pid_path; /* its path, as locked at start (a reload does not move it) */
+	uint64_t watchdog_ns, next_watchdog_ns; /* WATCHDOG=1 every watchdog_ns, 0: off */
+	uint64_t next_notify_ns;
+	char notified[256]; /* the last STATUS= sent */
+	uint64_t reloads, reload_failures, reload_wall_ns;
+	char reload_error[512]; /* why the last reload failed ("" when it did not) */
 
 	/* watch.c */
 	struct fh_map marks;	/* handle key -> struct wmark */
@@ -210,6 +223,10 @@ void fhd_items_forget(struct fhd *d, const char *rel);
 void fhd_items_resnapshot(struct fhd *d, const char *rel);
 
 /* sinks.c */
+void fhd_health_collect(struct fhd *d, struct fh_health *h); /* every health counter */
+uint64_t fhd_health_drops(const struct fh_health *h);	     /* the losses among them */
+json_t *fhd_status_json(struct fhd *d); /* the API's status reply, less the API's own part */
+void fhd_sinks_outcome(struct fhd *d, const char *outcome); /* counts a final outcome */
 void fhd_sinks_record(struct fhd *d, const char *line, int prio, const char *msg);
 int fhd_sinks_open(struct fhd *d);
 void fhd_sinks_reopen(struct fhd *d);
@@ -221,5 +238,6 @@ void fhd_sinks_close(struct fhd *d);
 void fhd_drain_process_sensor(struct fhd *d);
 int fhd_seed_pid(struct fhd *d, uint32_t pid); /* reads /proc/PID into the table */
 const char *fhd_user_name(const struct fhd *d, uint32_t uid);
+const char *fhd_config_path(const struct fhd *d);
 
 #endif /* FH_DAEMON_STATE_H */

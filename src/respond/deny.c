@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
@@ -29,6 +30,10 @@
  *  - Reads are never gated: cron reading its tables, sshd reading authorized_keys.
  *  - Nothing here waits on I/O but procfs reads of the blocked writer (its syscall
  *    arguments): no disk, no network, no other process.
+ *  - At close, the thread reads no new event; those it has read and not yet answered get
+ *    the configured default at once (reads are still allowed), without the callback or
+ *    the lock; then the group is closed, and the kernel allows every open still queued.
+ *    No writer stays blocked, and none is refused unless the default says so.
  *
  * Rejected: FAN_MARK_FILESYSTEM with permission events (every open on the filesystem
  * would wait for the daemon); deciding on the pid's comm (forgeable); denying every open
@@ -44,6 +49,7 @@ struct fh_deny {
 	pthread_mutex_t *lock;
 	unsigned deadline_ms;
 	bool default_allow;
+	atomic_bool stopping; /* set by fh_deny_stop: answer with the default, read no more */
 	fh_deny_cb cb;
 	void *ctx;
 	struct fh_deny_stats st;
@@ -176,12 +182,35 @@ static void answer(struct fh_deny *g, int fd, bool allow)
 		g->st.answer_errors++;
 }
 
+/* The refused create left an empty file: remove it if it is still that file. */
+static void remove_refused_create(struct fh_deny *g, int fd, const char *path)
+{
+	struct stat st, now;
+
+	if (path && !fstat(fd, &st) && st.st_size == 0 && !lstat(path, &now) &&
+	    now.st_ino == st.st_ino && now.st_dev == st.st_dev && now.st_size == 0 && !unlink(path))
+		g->st.removed_empty++;
+}
+
+/* A path for the event's file, from /proc/self/fd, or NULL. */
+static const char *event_path(int fd, char *buf, size_t len)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, buf, len - 1);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return buf;
+}
+
 static void handle(struct fh_deny *g, const struct fanotify_event_metadata *m)
 {
 	struct fh_deny_req r = { .pid = m->pid, .tid = m->pid, .fd = m->fd };
-	char link[64], path[PATH_MAX];
+	char path[PATH_MAX];
 	struct stat st;
-	ssize_t n;
 	bool allow;
 
 	g->st.events++;
@@ -189,6 +218,18 @@ static void handle(struct fh_deny *g, const struct fanotify_event_metadata *m)
 	if (m->pid == g->self || m->pid == (pid_t)syscall(SYS_gettid) || is_ours(g, m->pid)) {
 		g->st.self++;
 		answer(g, m->fd, true);
+		return;
+	}
+	if (atomic_load(&g->stopping)) {
+		/* Read before the stop, not yet answered: the default, without the lock. */
+		int fl = g->default_allow ? 0 : writer_flags(m->pid);
+		bool created = fl >= 0 && (fl & O_CREAT) && !fstat(m->fd, &st) && st.st_size == 0;
+
+		g->st.answered_at_stop++;
+		allow = g->default_allow || (fl >= 0 && !can_write(fl));
+		answer(g, m->fd, allow);
+		if (!allow && created)
+			remove_refused_create(g, m->fd, event_path(m->fd, path, sizeof(path)));
 		return;
 	}
 	r.flags = writer_flags(m->pid);
@@ -199,12 +240,7 @@ static void handle(struct fh_deny *g, const struct fanotify_event_metadata *m)
 	}
 	if (r.flags < 0)
 		g->st.flags_unknown++;
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", m->fd);
-	n = readlink(link, path, sizeof(path) - 1);
-	if (n > 0) {
-		path[n] = '\0';
-		r.path = path;
-	}
+	r.path = event_path(m->fd, path, sizeof(path));
 	r.created = r.flags >= 0 && (r.flags & O_CREAT) && !fstat(m->fd, &st) && st.st_size == 0;
 	if (g->lock) {
 		struct timespec t;
@@ -230,14 +266,8 @@ answered:
 		return;
 	}
 	g->st.denied++;
-	/* The refused create left an empty file: remove it if it is still that file. */
-	if (r.created && r.path && !fstat(m->fd, &st) && st.st_size == 0) {
-		struct stat now;
-
-		if (!lstat(r.path, &now) && now.st_ino == st.st_ino && now.st_dev == st.st_dev &&
-		    now.st_size == 0 && !unlink(r.path))
-			g->st.removed_empty++;
-	}
+	if (r.created)
+		remove_refused_create(g, m->fd, r.path);
 }
 
 int fh_deny_drain(struct fh_deny *g)
@@ -245,10 +275,13 @@ int fh_deny_drain(struct fh_deny *g)
 	int handled = 0;
 
 	for (;;) {
-		ssize_t n = read(g->fd, g->buf, sizeof(g->buf));
 		const struct fanotify_event_metadata *m = (const void *)g->buf;
 		size_t left;
+		ssize_t n;
 
+		if (atomic_load(&g->stopping))
+			return handled; /* closing: what is still queued is the kernel's to allow */
+		n = read(g->fd, g->buf, sizeof(g->buf));
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? handled : -errno;
 		if (n == 0)
@@ -315,17 +348,32 @@ void fh_deny_get_stats(const struct fh_deny *g, struct fh_deny_stats *ret)
 	*ret = g->st;
 }
 
-void fh_deny_close(struct fh_deny *g)
+void fh_deny_stop(struct fh_deny *g)
 {
-	if (!g)
+	if (!g || g->fd < 0)
 		return;
 	if (g->started) {
 		uint64_t one = 1;
 
+		/*
+		 * The thread answers what it has read with the default and reads no more. An
+		 * eventfd write of 1 cannot fail short of a counter at 2^64 - 1; the flag alone
+		 * would still end a drain in progress.
+		 */
+		atomic_store(&g->stopping, true);
 		if (write(g->stop_fd, &one, sizeof(one)) == sizeof(one))
 			pthread_join(g->thread, NULL);
 		close(g->stop_fd);
+		g->started = false;
 	}
-	close(g->fd);
+	close(g->fd); /* the kernel allows every open still queued */
+	g->fd = -1;
+}
+
+void fh_deny_close(struct fh_deny *g)
+{
+	if (!g)
+		return;
+	fh_deny_stop(g);
 	free(g);
 }

@@ -138,6 +138,7 @@ typedef bool (*fh_deny_cb)(const struct fh_deny_req *r, void *ctx);
 struct fh_deny_stats {
 	uint64_t events, allowed_read, allowed, denied, removed_empty, flags_unknown, self,
 	    answer_errors, deadline_missed;
+	uint64_t answered_at_stop; /* read before fh_deny_stop, answered with the default */
 };
 
 /*
@@ -159,6 +160,15 @@ int fh_deny_mark(struct fh_deny *g, const char *path, bool dir, bool remove);
 /* Answers every pending permission event. Returns how many, or negative errno. */
 int fh_deny_drain(struct fh_deny *g);
 void fh_deny_get_stats(const struct fh_deny *g, struct fh_deny_stats *ret);
-void fh_deny_close(struct fh_deny *g); /* pending opens are allowed by the kernel */
+/*
+ * Shutdown: stops the thread, then closes the group. Events the thread has read and not
+ * answered get default_allow (a read is still allowed), without cb; the thread reads no
+ * more, and the kernel allows every open still queued when the group closes. So no
+ * writer stays blocked, and none is refused but by the configured default; the caller's
+ * own opens are not gated any more either. The stats stay readable. NULL-safe; a second
+ * call does nothing.
+ */
+void fh_deny_stop(struct fh_deny *g);
+void fh_deny_close(struct fh_deny *g); /* fh_deny_stop() if not done, then frees */
 
 #endif /* FH_RESPOND_H */

@@ -41,6 +41,7 @@ PASSWD = "root:x:0:0:root:/root:/bin/bash\n"
 CONF = """# test_cli.py
 [general]
 health_interval = 0
+pid_file = {d}/foothold.pid
 
 [decisions]
 timeout = 300

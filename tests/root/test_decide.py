@@ -308,7 +308,9 @@ class Env:
         self.configure(**decisions)
 
     def configure(self, timeout=30, default="allow", passive=False, max_pending=None):
-        lines = ["[decisions]",
+        lines = ["[general]",
+                 "pid_file = %s" % os.path.join(self.dir, "foothold.pid"),
+                 "[decisions]",
                  "passive = %s" % ("yes" if passive else "no"),
                  "timeout = %d" % timeout,
                  "default = %s" % default,

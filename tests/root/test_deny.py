@@ -45,7 +45,8 @@ class Env:
                 f.write("allow exe=%s type=cron-d\n" % allow_exe)
         self.conf = self.base + "/foothold.conf"
         with open(self.conf, "w") as f:
-            f.write("[general]\nhealth_interval = 0\n[decisions]\nlockdown = cron-d\n"
+            f.write("[general]\nhealth_interval = 0\npid_file = {b}/foothold.pid\n"
+                    "[decisions]\nlockdown = cron-d\n"
                     "rules_dir = {b}/rules.d\nlearned_rules = {b}/learned.rules\n"
                     "quarantine_dir = {b}/q\nstate_dir = {b}/state\nsocket = none\n"
                     .format(b=self.base))

@@ -198,10 +198,11 @@ class Root:
 
 
 def decisions_conf(base):
-    """A [decisions] section keeping all of foothold's state under base."""
+    """A [decisions] section keeping all of foothold's state under base (and its pid file)."""
     return ("[decisions]\nrules_dir = %s/rules.d\nlearned_rules = %s/learned.rules\n"
-            "quarantine_dir = %s/quarantine\nstate_dir = %s/state\nsocket = none\n" %
-            (base, base, base, base))
+            "quarantine_dir = %s/quarantine\nstate_dir = %s/state\nsocket = none\n"
+            "[general]\npid_file = %s/foothold.pid\n" %
+            (base, base, base, base, base))
 
 
 class Ctx:
