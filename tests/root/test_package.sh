@@ -21,16 +21,52 @@
 #                   quarantine is kept (it holds the admin's blocked files), the rest goes
 #
 # The root is cached as a tarball in /var/cache/foothold-tests/, one per day, so that the
-# slow debootstrap runs once a day per machine. The apt mirror (FOOTHOLD_MIRROR, default
-# http://deb.debian.org/debian) is needed for debootstrap and for the dependencies:
-# when it is unreachable the chroot tests SKIP; a failed build always FAILs.
+# slow debootstrap runs once a day per machine. The Debian mirror (FOOTHOLD_MIRROR, by
+# default the one this machine's apt sources use for bookworm) is needed for debootstrap
+# and for the dependencies: when it is unreachable the chroot tests SKIP; a failed build
+# always FAILs.
 # Prints PASS/FAIL/SKIP lines on stdout, details and timings on stderr; exits 1 if any failed.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-MIRROR=${FOOTHOLD_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
+# The first bookworm mirror of apt's sources (one-line .list or deb822 .sources files).
+apt_mirror() {
+	python3 - "$SUITE" <<-'EOF' 2>/dev/null
+	import glob, sys
+	suite = sys.argv[1]
+	def one_line(path):
+	    for line in open(path):
+	        w = line.split("#")[0].split()
+	        if w[:1] == ["deb"]:
+	            if len(w) > 1 and w[1].startswith("["):
+	                while w and not w[1].endswith("]"):
+	                    del w[1]
+	                del w[1]
+	            if len(w) > 2 and w[2] == suite:
+	                yield w[1]
+	def deb822(path):
+	    for stanza in open(path).read().split("\n\n"):
+	        f = {}
+	        for line in stanza.splitlines():
+	            if ":" in line and not line.startswith((" ", "#")):
+	                k, v = line.split(":", 1)
+	                f[k.strip().lower()] = v.split()
+	        if "deb" in f.get("types", []) and suite in f.get("suites", []):
+	            yield from f.get("uris", [])
+	for p in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
+	    try:
+	        for u in one_line(p):
+	            print(u.rstrip("/")); sys.exit(0)
+	    except OSError:
+	        pass
+	for p in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
+	    for u in deb822(p):
+	        print(u.rstrip("/")); sys.exit(0)
+	EOF
+}
+MIRROR=${FOOTHOLD_MIRROR:-$(apt_mirror)}
 CACHE=/var/cache/foothold-tests
 rc=0
 work=
@@ -347,6 +383,13 @@ check_purge_quarantine() {
 
 chroot_tests() {
 	local r out t0
+	if [ -z "$MIRROR" ]; then
+		for t in package-files package-run-n package-purge package-purge-quarantine; do
+			skip $t "no $SUITE mirror in apt's sources; set FOOTHOLD_MIRROR"
+		done
+		return 0
+	fi
+	note "mirror: $MIRROR"
 	if ! mirror_ok; then
 		for t in package-files package-run-n package-purge package-purge-quarantine; do
 			skip $t "the apt mirror $MIRROR is unreachable (debootstrap and the dependencies need it)"
