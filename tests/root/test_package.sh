@@ -268,6 +268,18 @@ check_files() {
 		note "dpkg -L foothold lacks: $(sort "$work/manifest" | comm -23 - "$work/listed" | tr '\n' ' ')"
 		ok=0
 	fi
+	# Nothing the daemon writes or the boot creates is a packaged file.
+	if grep -qE '^/(var/)?run(/|$)' "$work/manifest"; then
+		note "the .deb ships paths under /run: $(grep -E '^/(var/)?run(/|$)' "$work/manifest" | tr '\n' ' ')"
+		ok=0
+	fi
+	while IFS= read -r p; do
+		case $p in /var/log/*) ;; *) continue ;; esac
+		if [ ! -d "$work/x$p" ] || [ -L "$work/x$p" ]; then
+			note "the .deb ships $p: dpkg would put it back over the log at every upgrade"
+			ok=0
+		fi
+	done <"$work/manifest"
 	[ -x "$R/usr/sbin/foothold" ] && [ -f "$R/usr/sbin/foothold" ] ||
 		{ note "/usr/sbin/foothold is not an executable file"; ok=0; }
 	# Every file under /etc is a conffile (dh_installdeb marks them).
