@@ -386,7 +386,7 @@ check_purge_quarantine() {
 		note "left besides the quarantine: $(echo $left)"
 		ok=0
 	fi
-	[ -z "$(ls -A "$R/var/lib/foothold" | grep -vx quarantine)" ] ||
+	[ -z "$(find "$R/var/lib/foothold" -mindepth 1 -maxdepth 1 ! -name quarantine)" ] ||
 		{ note "/var/lib/foothold holds more than the quarantine"; ok=0; }
 	rm -rf "$R/var/lib/foothold"
 	if [ $ok -eq 1 ]; then pass package-purge-quarantine; else
