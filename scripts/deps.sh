@@ -12,7 +12,7 @@ if [ "${1:-}" = "--test" ]; then
 	       # the service and package tier: unit checks, man page lint, the .deb and its
 	       # chroot install, log rotation, shipping alerts through rsyslog
 	       systemd mandoc logrotate bash-completion debhelper dpkg-dev fakeroot debootstrap
-	       rsyslog rsyslog-relp)
+	       rsyslog rsyslog-relp lintian)
 fi
 
 missing=()
