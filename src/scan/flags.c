@@ -164,6 +164,10 @@ static bool tmp_word(const char *w)
 {
 	static const char *const dirs[] = { "/tmp", "/dev/shm", "/var/tmp" };
 
+	/* ExecStart=-/tmp/x, @, +, ! prefixes; vim's !/tmp/x */
+	while (*w && strchr("-@+!", *w))
+		w++;
+
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		size_t n = strlen(dirs[i]);
 
@@ -283,7 +287,7 @@ unsigned fh_scan_flags(const struct fh_scan_facts *f)
 	const char *name = f->path ? strrchr(f->path, '/') : NULL;
 	const char *pat = f->pattern ? strrchr(f->pattern, '/') : NULL;
 	bool link = S_ISLNK(f->mode);
-	bool text = f->content && f->content_len && !f->binary;
+	bool text = f->content && f->content_len && !f->binary, object_inline = false;
 
 	if (f->trust == FH_TRUST_UNOWNED)
 		fl |= FH_FLAG_UNOWNED;
@@ -303,7 +307,7 @@ unsigned fh_scan_flags(const struct fh_scan_facts *f)
 	if (f->object) {
 		size_t n = strlen(f->object);
 
-		if (fh_scan_inline_code(f->object, n))
+		if ((object_inline = fh_scan_inline_code(f->object, n)))
 			fl |= FH_FLAG_INLINE_CODE;
 		if (any_line(f->object, n, line_tmp))
 			fl |= FH_FLAG_RUNS_FROM_TMP;
@@ -322,9 +326,15 @@ unsigned fh_scan_flags(const struct fh_scan_facts *f)
 	if (text && f->type && !strcmp(f->type->id, "account-db") && name &&
 	    !strcmp(name, "/passwd") && dup_uid0(f->content, f->content_len))
 		fl |= FH_FLAG_DUPLICATE_UID0;
-	/* Byte for byte what the distribution shipped: its content is not judged, only
-	 * its mode and name (dpkg does not verify modes). */
+	/*
+	 * Byte for byte what the distribution shipped: its content is not judged (package
+	 * scripts use `sh -c` and /tmp all the time), only its mode and name (dpkg does not
+	 * verify modes) -- and what it runs, when that is inline interpreter code: a
+	 * trusted file running an interpreter on inline code is how KnockKnock's hiding of
+	 * signed items was evaded, so it always shows.
+	 */
 	if (f->trust == FH_TRUST_PACKAGE)
-		fl &= FH_FLAG_GROUP_WRITABLE | FH_FLAG_WORLD_WRITABLE | FH_FLAG_HIDDEN;
+		fl &= FH_FLAG_GROUP_WRITABLE | FH_FLAG_WORLD_WRITABLE | FH_FLAG_HIDDEN |
+		      (object_inline ? FH_FLAG_INLINE_CODE : 0u);
 	return fl;
 }

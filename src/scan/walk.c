@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <dirent.h>
 #include <unistd.h>
 
@@ -74,6 +75,15 @@ static void found(struct walker *k, int dfd, const char *name, const char *host,
 	if (!fh_catalog_match(w->catalog, rel, &f.match) &&
 	    !fh_catalog_match(w->catalog, alias, &f.match))
 		return;
+	/* setuid, setgid or file capabilities make a binary an item of its own type,
+	 * wherever it is (as the daemon types a gain of them). */
+	if (S_ISREG(f.st.st_mode) && ((f.st.st_mode & (S_ISUID | S_ISGID)) ||
+				      lgetxattr(host, "security.capability", NULL, 0) > 0)) {
+		const struct fh_item_type *t = fh_catalog_find_type(w->catalog, "suid-cap");
+
+		if (t)
+			f.match.type = t;
+	}
 	if (w->ntypes && !listed(f.match.type->id, w->types, w->ntypes))
 		return;
 	if (w->nusers && (!f.match.home || !listed(f.match.home->user, w->users, w->nusers)))
@@ -98,6 +108,48 @@ static bool join(char *out, size_t len, const char *dir, const char *name)
 	return n > 0 && (size_t)n < len;
 }
 
+static void walk(struct walker *k, int fd, const char *dir, const char *alias, const char *rest,
+		 unsigned depth, dev_t dev);
+
+/* Descends into fd's subdirectory name, unless it is a pseudo filesystem's mount. */
+static void enter(struct walker *k, int fd, const char *name, const char *host, const char *alias,
+		  const char *rest, unsigned depth, dev_t dev)
+{
+	int sub = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	if (sub < 0) {
+		if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+			k->w->unreadable++;
+		return;
+	}
+	if (!fstat(sub, &st) && st.st_dev != dev && pseudo_fs(sub)) {
+		close(sub);
+		return;
+	}
+	walk(k, sub, host, alias, rest, depth + 1, st.st_dev);
+}
+
+/* The one entry a literal component names. */
+static void literal(struct walker *k, int fd, const char *dir, const char *alias, const char *name,
+		    bool last, const char *slash, unsigned depth, dev_t dev)
+{
+	char host[PATH_MAX], sub_alias[PATH_MAX];
+	struct stat st;
+
+	if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	if (!join(host, sizeof(host), dir, name) ||
+	    !join(sub_alias, sizeof(sub_alias), alias, name)) {
+		k->w->bad_names++;
+		return;
+	}
+	if (last && !S_ISDIR(st.st_mode))
+		found(k, fd, name, host, sub_alias);
+	else if (!last && S_ISDIR(st.st_mode))
+		enter(k, fd, name, host, sub_alias, slash + 1, depth, dev);
+}
+
 /* Walks directory fd (host path dir, spelled alias in the catalog) along pattern rest. */
 static void walk(struct walker *k, int fd, const char *dir, const char *alias, const char *rest,
 		 unsigned depth, dev_t dev)
@@ -115,12 +167,19 @@ static void walk(struct walker *k, int fd, const char *dir, const char *alias, c
 	}
 	memcpy(comp, rest, clen);
 	comp[clen] = '\0';
-	/* `**` matches zero components: the rest applies here too. */
+	/* `**` matches zero components: the rest applies here too (a new descriptor: a
+	 * dup would share the directory's read position). */
 	if (any && !last) {
-		int again = dup(fd);
+		int again = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 		if (again >= 0)
 			walk(k, again, dir, alias, slash + 1, depth, dev);
+	}
+	/* A literal component is looked up, not searched for: one fstatat, no readdir. */
+	if (!any && !strpbrk(comp, "*?[\\")) {
+		literal(k, fd, dir, alias, comp, last, slash, depth, dev);
+		close(fd);
+		return;
 	}
 	if (!(dp = fdopendir(fd))) {
 		close(fd);
@@ -149,25 +208,13 @@ static void walk(struct walker *k, int fd, const char *dir, const char *alias, c
 		} else {
 			is_dir = de->d_type == DT_DIR;
 		}
-		if ((last || any) && !is_dir)
+		/* Under a `**` that is not last, the rest finds the items (zero components). */
+		if (last && !is_dir)
 			found(k, dirfd(dp), de->d_name, host, sub_alias);
 		/* Symlinked subdirectories are not entered: they may lead anywhere. */
-		if ((!last || any) && is_dir) {
-			int sub = openat(dirfd(dp), de->d_name,
-					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			struct stat st;
-
-			if (sub < 0) {
-				k->w->unreadable++;
-				continue;
-			}
-			/* A new mount: pseudo filesystems are skipped. */
-			if (!fstat(sub, &st) && st.st_dev != dev && pseudo_fs(sub)) {
-				close(sub);
-				continue;
-			}
-			walk(k, sub, host, sub_alias, any ? rest : slash + 1, depth + 1, st.st_dev);
-		}
+		if ((!last || any) && is_dir)
+			enter(k, dirfd(dp), de->d_name, host, sub_alias, any ? rest : slash + 1,
+			      depth, dev);
 	}
 	closedir(dp);
 }
@@ -180,7 +227,9 @@ static int on_wp(const struct fh_watch_point *wp, void *ctx)
 	struct stat st;
 	int fd;
 
-	if (w->ntypes && !listed(wp->type->id, w->types, w->ntypes))
+	/* suid-cap items have no path of their own: every watch point may hold one. */
+	if (w->ntypes && !listed(wp->type->id, w->types, w->ntypes) &&
+	    !listed("suid-cap", w->types, w->ntypes))
 		return 0;
 	if (w->nusers && (!wp->home || !listed(wp->home->user, w->users, w->nusers)))
 		return 0;

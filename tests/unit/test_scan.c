@@ -99,10 +99,21 @@ static void test_flags(void **state)
 	assert_int_equal(flags_of(&cron_d, "/etc/cron.d/l", "/etc/cron.d/*", S_IFLNK | 0777,
 				  "/var/tmp/job", "/var/tmp/job", FH_TRUST_UNOWNED),
 			 FH_FLAG_UNOWNED | FH_FLAG_RUNS_FROM_TMP);
-	/* verified package content is not judged, its mode is */
+	/* verified package content is not judged, its mode is, and so is running inline code */
 	assert_int_equal(flags_of(&cron_d, "/etc/cron.d/p", "/etc/cron.d/*", S_IFREG | 0646,
 				  "* * * * * root bash -c 'x'\n", "bash -c 'x'", FH_TRUST_PACKAGE),
-			 FH_FLAG_WORLD_WRITABLE);
+			 FH_FLAG_WORLD_WRITABLE | FH_FLAG_INLINE_CODE);
+	assert_int_equal(flags_of(&cron_d, "/etc/cron.d/p", "/etc/cron.d/*", S_IFREG | 0644,
+				  "* * * * * root /usr/bin/x\n# sh -c y\nX=$(sh -c z) /tmp/y\n",
+				  "/usr/bin/x", FH_TRUST_PACKAGE),
+			 0);
+	/* systemd's and vim's prefixes before a command under /tmp */
+	assert_int_equal(flags_of(&cron_d, "/etc/cron.d/q", "/etc/cron.d/*", S_IFREG | 0644,
+				  "ExecStart=-/tmp/x\n", "-/tmp/x", FH_TRUST_UNOWNED),
+			 FH_FLAG_UNOWNED | FH_FLAG_RUNS_FROM_TMP);
+	assert_int_equal(flags_of(&cron_d, "/etc/cron.d/q", "/etc/cron.d/*", S_IFREG | 0644,
+				  "silent !/tmp/fh-vim\n", NULL, FH_TRUST_UNOWNED),
+			 FH_FLAG_UNOWNED | FH_FLAG_RUNS_FROM_TMP);
 	assert_int_equal(flags_of(&accounts, "/etc/passwd", "/etc/passwd", S_IFREG | 0644,
 				  "root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/:/bin/sh\n", NULL,
 				  FH_TRUST_UNOWNED),
