@@ -411,7 +411,19 @@ REAL_ITEMS = ["/etc/cron.d/e2scrub_all", "/etc/cron.daily/dpkg", "/etc/cron.dail
 def test_real(build, opts):
     if not shutil.which("dpkg-query"):
         raise Skip("no dpkg on this machine")
-    _, out, err = run(build, "--json", "--no-progress", "--type",
+    # The digest cache goes to a private state directory: the machine's is left alone, and
+    # the scans after the change go through a cache that knew the file before it.
+    with Root("real") as d:
+        conf = os.path.join(d, "foothold.conf")
+        with open(conf, "w") as f:
+            f.write("# test_scan.py\n[decisions]\nstate_dir = %s/state\n" % d)
+        real_scans(build, ["-c", conf])
+        check(os.path.exists(os.path.join(d, "state", "scan-cache")),
+              "the scans did not keep their digest cache in the configured state_dir")
+
+
+def real_scans(build, conf):
+    _, out, err = run(build, *conf, "--json", "--no-progress", "--type",
                       "cron-d,cron-periodic,systemd-service,systemd-timer")
     recs = by_path(records(out))
     checked = []
@@ -456,7 +468,7 @@ def test_real(build, opts):
             f.write("# foothold test_scan: modified\n")
         with open(newfile, "w") as f:
             f.write("# foothold test_scan\n17 3 * * * root /usr/bin/true\n")
-        _, out, err = run(build, "--json", "--no-progress", "--type", "cron-d")
+        _, out, err = run(build, *conf, "--json", "--no-progress", "--type", "cron-d")
         recs = by_path(records(out))
         r = recs.get(target)
         check(r, "%s is not in the scan after the change" % target)
@@ -472,7 +484,7 @@ def test_real(build, opts):
               "%s: trust %s flags %s, want unowned" % (newfile, r["foothold"]["trust"],
                                                       r["foothold"]["flags"]), r)
         # the table says so too
-        _, tout, _ = run(build, "--no-progress", "--type", "cron-d")
+        _, tout, _ = run(build, *conf, "--no-progress", "--type", "cron-d")
         lines = [l for l in tout.decode("utf-8", "replace").splitlines() if target in l]
         check(lines and "MODIFIED" in lines[0], "the table does not say MODIFIED for %s" %
               target, tout.decode("utf-8", "replace"))
@@ -495,7 +507,7 @@ def test_real(build, opts):
           "%s was NOT restored exactly (sha256 %s, was %s)" % (target, sha256_file(target),
                                                                 before))
     check(not os.path.exists(newfile), "%s was not removed" % newfile)
-    _, out, _ = run(build, "--json", "--no-progress", "--type", "cron-d")
+    _, out, _ = run(build, *conf, "--json", "--no-progress", "--type", "cron-d")
     r = by_path(records(out)).get(target)
     check(r and r["foothold"]["trust"]["status"] == "package",
           "%s is not trust package again after the restore" % target, r)
