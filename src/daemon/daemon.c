@@ -21,6 +21,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon/state.h"
+#include "scan/scan.h"
 #include "proto.h"
 
 #define SEC 1000000000ull
@@ -715,6 +716,30 @@ static int loop(struct fhd *d)
 	return 0;
 }
 
+static int snapshot_found(const struct fh_scan_found *f, void *ctx)
+{
+	fhd_items_snapshot(ctx, f->path);
+	return 0;
+}
+
+/*
+ * The known-good copies every later change is compared with: the items `foothold scan`
+ * would list in the watched area (its enumeration, with the watch's depth), taken once
+ * every mark is in place so that no change between the two is missed.
+ */
+static void take_snapshots(struct fhd *d)
+{
+	struct fh_scan_walk w = {
+		.root = d->root_len ? d->root : "/",
+		.catalog = d->catalog,
+		.max_depth = d->cfg.max_depth,
+	};
+	int err = fh_scan_enumerate(&w, snapshot_found, d);
+
+	if (err)
+		fh_log_errno(-err, "run: taking the known-good snapshots");
+}
+
 int fh_daemon_run(const struct fh_daemon_opts *o)
 {
 	struct fhd d;
@@ -824,6 +849,7 @@ int fh_daemon_run(const struct fh_daemon_opts *o)
 	d.initial = true;
 	fhd_watch_refresh(&d, NULL);
 	d.initial = false;
+	take_snapshots(&d);
 	fhd_deny_open(&d);
 	if (d.n.unwatchable)
 		fh_warn("run: %llu catalog pattern(s) need a filesystem-wide watch and are not "

@@ -313,7 +313,7 @@ static void found_item(struct fhd *d, const char *host, const struct wmark *dir)
 	else if (!S_ISLNK(st.st_mode))
 		return;
 	if (d->initial)
-		fhd_items_snapshot(d, rel);
+		return; /* the known-good snapshots are taken by fh_scan_enumerate (daemon.c) */
 	else
 		fhd_items_found(d, rel,
 				d->found_reason ? d->found_reason
