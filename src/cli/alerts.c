@@ -15,6 +15,7 @@
 #include "api/api.h"
 #include "cli/cli.h"
 #include "common/common.h"
+#include "out/out.h"
 
 /*
  * Design
@@ -151,27 +152,9 @@ int fh_cli_call(const char *cmd, int fd, json_t *req, json_t **ret_reply)
 
 /* ---- reading alerts ---- */
 
-/* The value at a dotted path of objects ("foothold.item.type"), or NULL. */
-static json_t *at(json_t *o, const char *dotted)
-{
-	char key[64];
-
-	while (o && *dotted) {
-		size_t n = strcspn(dotted, ".");
-
-		if (n >= sizeof(key))
-			return NULL;
-		memcpy(key, dotted, n);
-		key[n] = '\0';
-		o = json_object_get(o, key);
-		dotted += n + (dotted[n] == '.');
-	}
-	return o;
-}
-
 static const char *str(json_t *o, const char *dotted)
 {
-	return json_string_value(at(o, dotted));
+	return json_string_value(fh_out_json_at(o, dotted));
 }
 
 /* Appends s escaped, cut at max bytes of escaped text (on a character boundary). */
@@ -307,7 +290,7 @@ static void card(struct fh_buf *b, json_t *msg)
 		line(b, "moved from", str(a, "foothold.file.old_path"));
 	if (str(a, "foothold.item.object"))
 		line(b, "runs", str(a, "foothold.item.object"));
-	added = at(a, "foothold.item.detail.diff.added");
+	added = fh_out_json_at(a, "foothold.item.detail.diff.added");
 	json_array_foreach(added, i, v)
 	{
 		if (i == ADDED_MAX) {
@@ -319,20 +302,21 @@ static void card(struct fh_buf *b, json_t *msg)
 		put(b, str(v, "text"), LINE_MAX_BYTES);
 		fh_buf_append(b, "\n", 1);
 	}
-	if (str(a, "process.executable") || json_is_integer(at(a, "process.pid"))) {
+	if (str(a, "process.executable") || json_is_integer(fh_out_json_at(a, "process.pid"))) {
 		fh_buf_printf(b, "  %-10s ", "process");
 		put(b, str(a, "process.executable") ? str(a, "process.executable") : "(unknown)",
 		    LINE_MAX_BYTES);
-		if (json_is_integer(at(a, "process.pid")))
-			fh_buf_printf(b, " (pid %lld)",
-				      (long long)json_integer_value(at(a, "process.pid")));
-		if (json_is_true(at(a, "foothold.process.exited")))
+		if (json_is_integer(fh_out_json_at(a, "process.pid")))
+			fh_buf_printf(
+			    b, " (pid %lld)",
+			    (long long)json_integer_value(fh_out_json_at(a, "process.pid")));
+		if (json_is_true(fh_out_json_at(a, "foothold.process.exited")))
 			fh_buf_append(b, ", exited", 8);
 		fh_buf_append(b, "\n", 1);
 	}
-	if (json_array_size(at(a, "process.args"))) {
+	if (json_array_size(fh_out_json_at(a, "process.args"))) {
 		fh_buf_printf(b, "  %-10s ", "args");
-		put_args(b, at(a, "process.args"), LINE_MAX_BYTES);
+		put_args(b, fh_out_json_at(a, "process.args"), LINE_MAX_BYTES);
 		fh_buf_append(b, "\n", 1);
 	}
 	if (str(a, "user.id")) {
@@ -340,7 +324,7 @@ static void card(struct fh_buf *b, json_t *msg)
 		put_user(b, a);
 		fh_buf_append(b, "\n", 1);
 	}
-	anc = at(a, "foothold.ancestry");
+	anc = fh_out_json_at(a, "foothold.ancestry");
 	json_array_foreach(anc, i, v)
 	{
 		fh_buf_printf(b, "  %-10s %*s%s", i ? "" : "ancestry", (int)(2 * i), "",

@@ -308,7 +308,7 @@ static int load_saved(const char *path, json_t **ret)
 	size_t len;
 	unsigned line = 0;
 	json_t *arr;
-	int err = fhd_read_file(path, 1u << 30, &text, &len);
+	int err = fh_read_file(path, 1u << 30, false, &text, &len);
 
 	if (err) {
 		fh_log_errno(-err, "scan: %s: cannot read the saved inventory", path);
@@ -495,7 +495,7 @@ static void load_cache(struct scan *s)
 		return;
 	if (!(s->cache = fh_hash_cache_new()))
 		return;
-	if (fhd_read_file(s->cache_path, 1u << 30, &text, &len) < 0)
+	if (fh_read_file(s->cache_path, 1u << 30, false, &text, &len) < 0)
 		return;
 	bad = fh_hash_cache_parse(s->cache, text, len);
 	free(text);
@@ -593,8 +593,7 @@ static int run_scan(struct scan *s)
 	if (!s->json && !s->compare)
 		printf("\n%zu item(s), %zu shown: %zu unowned, %zu modified, %zu with other flags "
 		       "(%zu directories read; packages: %s; digests cached: %zu)\n",
-		       s->nitems, s->shown,
-		       s->unowned, s->modified, s->flagged, (size_t)w.dirs,
+		       s->nitems, s->shown, s->unowned, s->modified, s->flagged, (size_t)w.dirs,
 		       trust ? fh_trust_managers(trust) : "not read",
 		       s->cache ? fh_hash_cache_hits(s->cache) : 0);
 	fh_trust_close(trust);

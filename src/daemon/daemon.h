@@ -63,8 +63,6 @@ int fh_setup_catalog(const struct fh_config *cfg, const char *extra_file, struct
 /* root: "" or "/" for the host; homes are canonical inside the root. -ENOENT when the
  * root has no /etc/passwd (then no homes, and *ret_n is 0). */
 int fh_setup_homes(const char *root, struct fh_home **ret, size_t *ret_n);
-/* Reads a whole regular file of at most max bytes (NUL-terminated). */
-int fhd_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
 /* temp file + fsync + rename + fsync of the directory. */
 int fhd_write_atomic(const char *path, const char *text, size_t len, mode_t mode);
 

@@ -92,7 +92,7 @@ static int parse_rules_file(struct fh_ruleset *rs, const char *path, bool missin
 	char msg[512];
 	char *text;
 	size_t len;
-	int err = fhd_read_file(path, 16u << 20, &text, &len);
+	int err = fh_read_file(path, 16u << 20, false, &text, &len);
 
 	if (err == -ENOENT && missing_ok)
 		return 0;

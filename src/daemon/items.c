@@ -96,16 +96,6 @@ struct state {
 	bool binary;
 };
 
-static bool looks_binary(const char *s, size_t n)
-{
-	if (n >= 4 && !memcmp(s,
-			      "\x7f"
-			      "ELF",
-			      4))
-		return true;
-	return memchr(s, '\0', n < 4096 ? n : 4096) != NULL;
-}
-
 static void read_state(struct fhd *d, const char *host, bool want_content, struct state *s)
 {
 	SHA2_CTX ctx;
@@ -160,7 +150,7 @@ static void read_state(struct fhd *d, const char *host, bool want_content, struc
 			s->content[total] = '\0';
 			s->content_len = (size_t)total;
 			s->complete = true;
-			s->binary = looks_binary(s->content, s->content_len);
+			s->binary = fh_detail_looks_binary(s->content, s->content_len);
 		} else {
 			free(s->content); /* it changed under us: no partial copy */
 			s->content = NULL;

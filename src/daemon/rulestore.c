@@ -21,42 +21,6 @@
  * next start refuses, losing the file's other rules until an admin fixes it).
  */
 
-int fhd_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	size_t len = 0;
-	char *buf;
-	int err;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size > max) {
-		err = fstat(fd, &st) < 0 ? -errno : -EFBIG;
-		close(fd);
-		return err;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
-}
-
 /* Writes text as path, atomically and durably. */
 int fhd_write_atomic(const char *path, const char *text, size_t len, mode_t mode)
 {
@@ -115,7 +79,7 @@ static int load_learned(struct fhd *d, struct fh_ruleset **ret)
 
 	if (!rs)
 		return -ENOMEM;
-	err = fhd_read_file(d->cfg.learned_rules, 16u << 20, &text, &len);
+	err = fh_read_file(d->cfg.learned_rules, 16u << 20, false, &text, &len);
 	if (err == -ENOENT) {
 		*ret = rs;
 		return 0;

@@ -35,7 +35,7 @@ int fh_setup_catalog(const struct fh_config *cfg, const char *extra_file, struct
 		size_t len;
 		char *text;
 
-		err = fhd_read_file(extra_file, 16u << 20, &text, &len);
+		err = fh_read_file(extra_file, 16u << 20, false, &text, &len);
 		if (err) {
 			fh_log_errno(-err, "%s: cannot read", extra_file);
 			fh_catalog_free(c);
@@ -68,7 +68,7 @@ int fh_setup_homes(const char *root, struct fh_home **ret, size_t *ret_n)
 	*ret_n = 0;
 	if (snprintf(path, sizeof(path), "%s/etc/passwd", r) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	err = fhd_read_file(path, 64u << 20, &text, &len);
+	err = fh_read_file(path, 64u << 20, false, &text, &len);
 	if (err) {
 		if (err != -ENOENT)
 			fh_log_errno(-err, "%s: cannot read the accounts", path);

@@ -791,3 +791,20 @@ int fh_out_scan_json(struct fh_buf *out, const struct fh_scan_record *r)
 		put(&t, fh, "raw", raw.obj);
 	return finish(&t, out, root);
 }
+
+json_t *fh_out_json_at(json_t *o, const char *dotted)
+{
+	char key[64];
+
+	while (o && *dotted) {
+		size_t n = strcspn(dotted, ".");
+
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, dotted, n);
+		key[n] = '\0';
+		o = json_is_object(o) ? json_object_get(o, key) : NULL;
+		dotted += n + (dotted[n] == '.');
+	}
+	return o;
+}

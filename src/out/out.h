@@ -135,6 +135,9 @@ struct fh_scan_record {
 };
 int fh_out_scan_json(struct fh_buf *out, const struct fh_scan_record *r);
 
+/* The value at a dotted path of objects in a record ("foothold.item.type"), or NULL. */
+json_t *fh_out_json_at(json_t *record, const char *dotted);
+
 /*
  * Health records: event.kind "metric", event.dataset "foothold.health". Emitted at start,
  * periodically, and soon after a loss counter changes (the daemon rate-limits them).

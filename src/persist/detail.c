@@ -1021,3 +1021,13 @@ fail:
 	fh_dj_free(&dj);
 	return NULL;
 }
+
+bool fh_detail_looks_binary(const char *s, size_t n)
+{
+	if (n >= 4 && !memcmp(s,
+			      "\x7f"
+			      "ELF",
+			      4))
+		return true;
+	return memchr(s, '\0', n < 4096 ? n : 4096) != NULL;
+}

@@ -243,6 +243,10 @@ json_t *fh_detail_diff(const char *old_text, size_t old_len, const char *new_tex
  * a script's first command; or NULL when there is nothing to run. Returns NULL only on
  * ENOMEM.
  */
+/* Whether content is a binary rather than text: an ELF header, or a NUL in its first
+ * 4 KiB. What the known-good copies and `foothold scan` keep as text depends on it. */
+bool fh_detail_looks_binary(const char *s, size_t n);
+
 enum fh_detail_content {
 	FH_CONTENT_FILE,    /* new_text is the file's bytes */
 	FH_CONTENT_SYMLINK, /* new_text is the link's target */

@@ -2,30 +2,14 @@
 #include <string.h>
 
 #include "common/common.h"
+#include "out/out.h"
 #include "scan/scan.h"
-
-/* The value at a dotted path of obj, or NULL. */
-static json_t *at(json_t *obj, const char *dotted)
-{
-	char key[64];
-
-	while (obj && *dotted) {
-		size_t n = strcspn(dotted, ".");
-
-		if (n >= sizeof(key))
-			return NULL;
-		memcpy(key, dotted, n);
-		key[n] = '\0';
-		obj = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-		dotted += n + (dotted[n] == '.');
-	}
-	return obj;
-}
 
 /* An item's identity: its exact path bytes when they were not UTF-8, else file.path. */
 static const char *key_of(json_t *rec)
 {
-	json_t *raw = at(rec, "foothold.raw.path"), *path = at(rec, "file.path");
+	json_t *raw = fh_out_json_at(rec, "foothold.raw.path"),
+	       *path = fh_out_json_at(rec, "file.path");
 
 	if (json_is_string(raw))
 		return json_string_value(raw);
@@ -67,7 +51,7 @@ static json_t *diff_record(json_t *rec, const char *action, json_t *changes, jso
 		json_decref(before);
 		return NULL;
 	}
-	if ((v = at(rec, "@timestamp")))
+	if ((v = fh_out_json_at(rec, "@timestamp")))
 		json_object_set(d, "@timestamp", v);
 	json_object_set_new(ev, "kind", json_string("state"));
 	json_object_set_new(ev, "category", json_pack("[s]", "file"));
@@ -79,21 +63,21 @@ static json_t *diff_record(json_t *rec, const char *action, json_t *changes, jso
 	json_object_set_new(ev, "dataset", json_string("foothold.scan.compare"));
 	json_object_set_new(ev, "module", json_string("foothold"));
 	json_object_set_new(d, "event", ev);
-	if ((v = at(rec, "host")))
+	if ((v = fh_out_json_at(rec, "host")))
 		json_object_set(d, "host", v);
-	if ((v = at(rec, "file")))
+	if ((v = fh_out_json_at(rec, "file")))
 		json_object_set(d, "file", v);
-	if ((v = at(rec, "threat")))
+	if ((v = fh_out_json_at(rec, "threat")))
 		json_object_set(d, "threat", v);
-	if ((v = at(rec, "foothold.item")))
+	if ((v = fh_out_json_at(rec, "foothold.item")))
 		json_object_set(fh, "item", v);
-	if ((v = at(rec, "foothold.trust")))
+	if ((v = fh_out_json_at(rec, "foothold.trust")))
 		json_object_set(fh, "trust", v);
-	if ((v = at(rec, "foothold.flags")))
+	if ((v = fh_out_json_at(rec, "foothold.flags")))
 		json_object_set(fh, "flags", v);
-	if ((v = at(rec, "foothold.root")))
+	if ((v = fh_out_json_at(rec, "foothold.root")))
 		json_object_set(fh, "root", v);
-	if ((v = at(rec, "foothold.raw")))
+	if ((v = fh_out_json_at(rec, "foothold.raw")))
 		json_object_set(fh, "raw", v);
 	if (changes)
 		json_object_set_new(fh, "changes", changes);
@@ -109,7 +93,8 @@ static json_t *changed(json_t *old, json_t *now, json_t **ret_before)
 	json_t *changes = json_array(), *before = json_object();
 
 	for (size_t i = 0; changes && before && i < sizeof(fields) / sizeof(fields[0]); i++) {
-		json_t *a = at(old, fields[i].field), *b = at(now, fields[i].field);
+		json_t *a = fh_out_json_at(old, fields[i].field),
+		       *b = fh_out_json_at(now, fields[i].field);
 
 		if (same(a, b))
 			continue;

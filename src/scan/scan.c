@@ -12,16 +12,6 @@
 
 #include "scan/scan.h"
 
-static bool looks_binary(const char *s, size_t n)
-{
-	if (n >= 4 && !memcmp(s,
-			      "\x7f"
-			      "ELF",
-			      4))
-		return true;
-	return memchr(s, '\0', n < 4096 ? n : 4096) != NULL;
-}
-
 static void hex(const uint8_t *b, size_t n, char *out)
 {
 	static const char d[] = "0123456789abcdef";
@@ -99,7 +89,7 @@ static int read_file(struct fh_scan_item *it, const struct fh_scan_limits *lim,
 		if (n <= 0)
 			break;
 		if (!total)
-			*ret_binary = looks_binary((const char *)buf, (size_t)n);
+			*ret_binary = fh_detail_looks_binary((const char *)buf, (size_t)n);
 		if (*ret_binary && want > BINARY_CONTENT_MAX)
 			want = BINARY_CONTENT_MAX;
 		if (it->content_len < want) {

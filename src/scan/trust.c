@@ -24,41 +24,9 @@ struct fh_trust_db {
 	struct fh_map rpm_verify; /* package -> `rpm -V` output */
 };
 
-/* Reads a whole file (at most max bytes) into a malloc'd NUL-terminated buffer. */
-static int slurp_at(int dfd, const char *name, size_t max, char **ret, size_t *ret_len)
-{
-	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	char *buf;
-	size_t len = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-		close(fd);
-		return -EINVAL;
-	}
-	if (!(buf = malloc((size_t)st.st_size + 1))) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
-}
-
 static int read_dpkg(struct fh_trust_db *t, bool (*want)(const char *, void *), void *ctx)
 {
-	char path[PATH_MAX + 32], *text;
+	char path[PATH_MAX + NAME_MAX + 32], *text;
 	struct stat st;
 	struct dirent *de;
 	size_t len, bad = 0;
@@ -92,7 +60,9 @@ static int read_dpkg(struct fh_trust_db *t, bool (*want)(const char *, void *), 
 				continue;
 			memcpy(pkg, de->d_name, n - el);
 			pkg[n - el] = '\0';
-			if (slurp_at(dirfd(dp), de->d_name, 256u << 20, &text, &len) < 0)
+			snprintf(path, sizeof(path), "%s/var/lib/dpkg/info/%s", t->root,
+				 de->d_name);
+			if (fh_read_file(path, 256u << 20, true, &text, &len) < 0)
 				continue;
 			err = pass ? fh_pkgdb_add_md5sums(t->dpkg, pkg, text, len, &bad)
 				   : fh_pkgdb_add_list(t->dpkg, pkg, text, len);
@@ -101,7 +71,7 @@ static int read_dpkg(struct fh_trust_db *t, bool (*want)(const char *, void *), 
 	}
 	closedir(dp);
 	snprintf(path, sizeof(path), "%s/var/lib/dpkg/status", t->root);
-	if (!err && !slurp_at(AT_FDCWD, path, 1u << 30, &text, &len)) {
+	if (!err && !fh_read_file(path, 1u << 30, true, &text, &len)) {
 		err = fh_pkgdb_add_status(t->dpkg, text, len, &bad);
 		free(text);
 	}

@@ -42,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* what parsed is only marked used once looked up: store one to format it */
 	memset(&st, 0, sizeof(st));
 	st.st_ino = size;
-	fh_hash_cache_put(c, &st, "0000000000000000000000000000000000000000000000000000000000000000",
-			  false, md5);
+	fh_hash_cache_put(
+	    c, &st, "0000000000000000000000000000000000000000000000000000000000000000", false, md5);
 	out = fh_hash_cache_format(c, &len);
 	if (!out || fh_hash_cache_parse(c2, out, len) != 0)
 		abort();
