@@ -47,6 +47,7 @@
  */
 
 #define CREATE_SETTLE_MS 1000
+#define FOUND_SETTLE_MS	 50
 #define MS		 1000000ull
 
 /* Types whose items are binaries: metadata only at start (hashing every library and
@@ -578,7 +579,9 @@ void fhd_items_found(struct fhd *d, const char *rel, const char *reason)
 	p->unwatched = true;
 	p->scan_reason = reason;
 	p->created = true;
-	p->deadline_ns = fh_boot_ns();
+	/* Its writer may still be writing (a directory created and filled at once): events
+	 * that follow within FOUND_SETTLE_MS join this change instead of making another. */
+	p->deadline_ns = fh_boot_ns() + FOUND_SETTLE_MS * MS;
 	if (d->dir_creator) {
 		p->pid = d->dir_creator->pid;
 		p->pid_state = d->dir_creator->pid_state;
