@@ -55,7 +55,7 @@ cp "$build/foothold" "$work/foothold"
 mkdir -p "$work/rules.d" "$work/rules-none.d" "$work/q" "$work/state"
 echo "allow exe=$(realpath "$work/denybench-allowed") type=cron-d" >"$work/rules.d/allow.rules"
 conf() { # conf LOCKDOWN RULES_DIR
-	printf '[general]\nhealth_interval = 0\n[decisions]\n%srules_dir = %s\n' "$1" "$2"
+	printf '[general]\nhealth_interval = 0\npid_file = %s/foothold.pid\n[decisions]\n%srules_dir = %s\n' "$work" "$1" "$2"
 	printf 'learned_rules = %s\nquarantine_dir = %s\nstate_dir = %s\nsocket = none\n' \
 		"$work/learned.rules" "$work/q" "$work/state"
 }

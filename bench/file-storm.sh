@@ -48,8 +48,8 @@ cc -O2 -Wall -Wextra -Werror -o "$work/filestorm" "$here/filestorm.c"
 # A snapshot: a concurrent rebuild must not swap the binary in the middle of the rounds.
 cp "$build/foothold" "$work/foothold"
 # Defaults, but every decision's state in the work dir (never /var/lib/foothold), no socket.
-printf '# file-storm.sh: defaults, state in the work dir\n[decisions]\nrules_dir = %s/rules.d\nlearned_rules = %s/learned.rules\nquarantine_dir = %s/quarantine\nstate_dir = %s/state\nsocket = none\n' \
-	"$work" "$work" "$work" "$work" >"$work/foothold.conf"
+printf '# file-storm.sh: defaults, state in the work dir\n[general]\npid_file = %s/foothold.pid\n[decisions]\nrules_dir = %s/rules.d\nlearned_rules = %s/learned.rules\nquarantine_dir = %s/quarantine\nstate_dir = %s/state\nsocket = none\n' \
+	"$work" "$work" "$work" "$work" "$work" >"$work/foothold.conf"
 
 stamp=$(date +%Y%m%d-%H%M%S)
 mkdir -p "$here/out"

@@ -70,9 +70,10 @@ WRITE_PY = ("import os,sys\n"
 
 def decisions_conf(base):
     """As test_run.py's: foothold's decision state under base, no socket."""
-    return ("[decisions]\nrules_dir = %s/rules.d\nlearned_rules = %s/learned.rules\n"
+    return ("[general]\npid_file = %s/foothold.pid\n"
+            "[decisions]\nrules_dir = %s/rules.d\nlearned_rules = %s/learned.rules\n"
             "quarantine_dir = %s/quarantine\nstate_dir = %s/state\nsocket = none\n" %
-            (base, base, base, base))
+            (base, base, base, base, base))
 
 
 def wait_for(what, cond, timeout, interval=0.05):

@@ -471,6 +471,8 @@ chmod 0700 "$ck/root/home/alice" "$ck/root/home/alice/.ssh"
 # A set-id ~/.bashrc is a suid-cap item (the set-id bits take precedence over shell-rc-user).
 printf 'block type=suid-cap\nblock type=shell-rc-user\n' >"$ck/rules.d/10-test.rules"
 cat >"$ck/foothold.conf" <<EOF
+[general]
+pid_file = $ck/foothold.pid
 [decisions]
 rules_dir = $ck/rules.d
 learned_rules = $ck/learned.rules
@@ -569,6 +571,8 @@ else
 	# Decided by a rule, so that each alert is one line (no pending line, then a decided one).
 	echo 'allow type=cron-d' >"$lr/rules.d/10-test.rules"
 	cat >"$lr/foothold.conf" <<EOF
+[general]
+pid_file = $lr/foothold.pid
 [decisions]
 rules_dir = $lr/rules.d
 learned_rules = $lr/learned.rules
@@ -584,7 +588,6 @@ EOF
 		kill -0 "$daemon_pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "$daemon_pid" >"$lr/foothold.pid"
 	sed -e "s|/var/log/foothold/alerts.json|$lr/alerts.json|" \
 		-e "s|/run/foothold/foothold.pid|$lr/foothold.pid|" "$top/data/logrotate" >"$lr/logrotate.conf"
 	# The daemon writes to the new log once it has handled the SIGHUP of the postrotate.
