@@ -136,6 +136,9 @@ int fh_map_collect(const struct fh_map *m, bool (*pick)(void *value, void *arg),
 		   void ***ret, size_t *ret_n);
 void fh_map_free(struct fh_map *m, void (*free_value)(void *));
 
+/* n bytes as 2n lowercase hex digits and a NUL into out (text.c). */
+void fh_hex(const uint8_t *b, size_t n, char *out);
+
 /* Reads a whole file of at most max bytes into a malloc'd NUL-terminated buffer
  * (file.c). -EFBIG past max; nofollow refuses a symlink (-ELOOP). */
 int fh_read_file(const char *path, size_t max, bool nofollow, char **ret, size_t *ret_len);

@@ -677,17 +677,6 @@ static bool attr_matters(const struct fh_item_type *t, const struct snap *o, con
 	return (t->flags & FH_ITEM_EXEC) && gained(o->mode, m, S_IXUSR | S_IXGRP | S_IXOTH);
 }
 
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-	static const char h[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = h[b[i] >> 4];
-		out[2 * i + 1] = h[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static void emit(struct fhd *d, const struct pend *p, const char *action, const struct fh_match *m,
 		 const struct snap *old, struct state *s)
 {
@@ -730,7 +719,7 @@ static void emit(struct fhd *d, const struct pend *p, const char *action, const 
 		a.file.inode = s->st.st_ino;
 		a.file.nlink = s->st.st_nlink;
 		if (s->hashed) {
-			hex(s->sha256, 32, sha);
+			fh_hex(s->sha256, 32, sha);
 			a.file.sha256 = sha;
 		}
 		if (kind == FH_CONTENT_SYMLINK) {

@@ -10,18 +10,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "common/common.h"
 #include "scan/scan.h"
-
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = d[b[i] >> 4];
-		out[2 * i + 1] = d[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 /* Whether rel (inside root) names nothing, following links. */
 static bool missing_under(const char *root, const char *rel)
@@ -113,7 +103,7 @@ static int read_file(struct fh_scan_item *it, const struct fh_scan_limits *lim,
 	it->complete = it->content_len == (uint64_t)it->st.st_size;
 	if (!cached && total == (uint64_t)it->st.st_size && total <= lim->hash_max) {
 		SHA256Final(sha, &sctx);
-		hex(sha, 32, it->sha256);
+		fh_hex(sha, 32, it->sha256);
 		it->hashed = true;
 		if (need_md5) {
 			MD5Final(md5, &mctx);
