@@ -146,7 +146,7 @@ struct fh_health_counter {
 	const char *name; /* dotted path under foothold.health, e.g. "fanotify.overflows" */
 	uint64_t value;
 };
-#define FH_HEALTH_MAX 64
+#define FH_HEALTH_MAX 128 /* 62 used: room for the counters to come */
 struct fh_health {
 	uint64_t wall_ns;
 	const char *reason;	    /* "start", "periodic", "loss", "stop" */
