@@ -262,18 +262,6 @@ static int parse_opts(int argc, char **argv, struct procs_opts *o)
 	return 0;
 }
 
-static void read_boot_id(char *buf, size_t len)
-{
-	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
-
-	buf[0] = '\0';
-	if (f) {
-		if (fgets(buf, (int)len, f))
-			buf[strcspn(buf, "\n")] = '\0';
-		fclose(f);
-	}
-}
-
 static bool wanted(const struct procs *s, const struct fh_event *ev, const struct fh_proc *p)
 {
 	const char *comm = ev->comm[0] ? ev->comm : p ? p->comm : "";
@@ -488,7 +476,7 @@ int fh_cmd_procs(int argc, char **argv)
 	}
 	if (s.o.nice && setpriority(PRIO_PROCESS, 0, s.o.nice) != 0)
 		fh_log_errno(errno, "procs: setting priority %d", s.o.nice);
-	read_boot_id(s.boot_id, sizeof(s.boot_id));
+	fh_read_line("/proc/sys/kernel/random/boot_id", s.boot_id, sizeof(s.boot_id));
 	if (getrandom(&s.o.table.hash_seed, sizeof(s.o.table.hash_seed), 0) < 0)
 		s.o.table.hash_seed = 0; /* the table falls back to ASLR */
 	s.table = fh_ptable_new(&s.o.table);

@@ -163,19 +163,106 @@ static void progress(struct scan *s, size_t done)
 	fflush(stderr);
 }
 
-static void read_line_file(const char *path, char *out, size_t len)
+/* Appends rec as one JSON line to b. 0 or -ENOMEM. */
+static int append_line(struct fh_buf *b, json_t *rec)
 {
-	FILE *f = fopen(path, "re");
+	char *line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
-	out[0] = '\0';
-	if (!f)
-		return;
-	if (fgets(out, (int)len, f))
-		out[strcspn(out, "\n")] = '\0';
-	fclose(f);
+	if (!line)
+		return -ENOMEM;
+	fh_buf_printf(b, "%s\n", line);
+	free(line);
+	return b->oom ? -ENOMEM : 0;
 }
 
-/* One item: read, judged, formatted (JSON always; the table row when printing a table). */
+/* The item's record: the alert's item fields, its trust and flags. NULL on ENOMEM. */
+static json_t *record_of(const struct scan *s, const struct fh_scan_item *it)
+{
+	const struct stat *st = &it->st;
+	struct fh_alert a = {
+		.wall_ns = s->wall_ns,
+		.root = strcmp(s->root, "/") ? s->root : NULL,
+		.path = it->path,
+		.path_len = strlen(it->path),
+		.type = it->type,
+		.home = it->home,
+		.detail = it->detail,
+		.item_object = it->object,
+		.host_name = s->host_name[0] ? s->host_name : NULL,
+		.boot_id = s->boot_id[0] ? s->boot_id : NULL,
+	};
+	struct fh_scan_record r = {
+		.item = &a,
+		.owner = user_name(s, st->st_uid),
+		.trust_status = fh_trust_status_name(it->trust.status),
+		.package = it->trust.package,
+		.manager = it->trust.manager,
+		.checksum = it->trust.checksum,
+	};
+
+	a.file.present = true;
+	a.file.kind = S_ISLNK(st->st_mode) ? 'l' : S_ISREG(st->st_mode) ? 'f' : '?';
+	a.file.mode = st->st_mode;
+	a.file.uid = st->st_uid;
+	a.file.gid = st->st_gid;
+	a.file.size = (uint64_t)st->st_size;
+	a.file.mtime_ns =
+	    (uint64_t)st->st_mtim.tv_sec * 1000000000ull + (uint64_t)st->st_mtim.tv_nsec;
+	a.file.inode = st->st_ino;
+	a.file.sha256 = it->hashed ? it->sha256 : NULL;
+	if (S_ISLNK(st->st_mode) && it->content) {
+		a.file.target = it->content;
+		a.file.target_len = it->content_len;
+	}
+	for (unsigned b = 0; b < FH_FLAG_COUNT; b++)
+		if (it->flags & (1u << b))
+			r.flags[r.nflags++] = fh_scan_flag_name(1u << b);
+	return fh_out_scan_record(&r);
+}
+
+/* The item's row in the table (every string escaped), after its type's heading. */
+static void table_row(struct fh_buf *table, const struct fh_scan_item *it,
+		      const struct fh_item_type **last_type)
+{
+	struct fh_buf col = { 0 };
+
+	if (*last_type != it->type) {
+		fh_buf_printf(table, "\n== %s (%s) %s\n", it->type->id, it->type->mitre,
+			      it->type->name);
+		*last_type = it->type;
+	}
+	if (it->trust.status == FH_TRUST_UNOWNED)
+		fh_buf_printf(&col, "-");
+	else
+		fh_buf_printf(&col, "%s%s",
+			      it->trust.status == FH_TRUST_MODIFIED	? "MODIFIED:"
+			      : it->trust.status == FH_TRUST_UNVERIFIED ? "unverified:"
+									: "",
+			      it->trust.package);
+	fh_buf_printf(table, "  %-24s ", col.data ? col.data : "");
+	fh_buf_reset(&col);
+	for (unsigned b = 0; b < FH_FLAG_COUNT; b++)
+		if (it->flags & (1u << b))
+			fh_buf_printf(&col, "%s%s", col.len ? "," : "", fh_scan_flag_name(1u << b));
+	fh_buf_printf(table, "%-22s ", col.len ? col.data : "-");
+	fh_term_escape(table, it->path, strlen(it->path));
+	if (S_ISLNK(it->st.st_mode) && it->content) {
+		fh_buf_append(table, " -> ", 4);
+		fh_term_escape(table, it->content, it->content_len);
+	}
+	if (it->object) {
+		size_t n = strlen(it->object);
+
+		fh_buf_append(table, "  : ", 4);
+		fh_term_escape(table, it->object, n > 160 ? 160 : n);
+		if (n > 160)
+			fh_buf_append(table, "...", 3);
+	}
+	fh_buf_append(table, "\n", 1);
+	fh_buf_free(&col);
+}
+
+/* One item: read, judged, recorded (always), and printed when shown. */
 static int one_item(struct scan *s, struct fh_trust_db *trust, const struct found *f,
 		    struct fh_buf *table, const struct fh_item_type **last_type)
 {
@@ -185,120 +272,33 @@ static int one_item(struct scan *s, struct fh_trust_db *trust, const struct foun
 		.path = f->path, .host = f->host, .match = f->match, .st = f->st
 	};
 	struct fh_scan_item it;
-	struct fh_alert a;
-	struct fh_scan_record r;
-	struct fh_buf line = { 0 };
-	json_error_t jerr;
 	json_t *rec;
-	bool shown;
 	int err;
 
 	err = fh_scan_item_read(&sf, &lim, trust, s->cache, s->root, &it);
+	if (!err && (!(rec = record_of(s, &it)) || json_array_append_new(s->records, rec) < 0))
+		err = -ENOMEM;
 	if (err) {
 		fh_scan_item_free(&it);
 		return err;
 	}
-	memset(&a, 0, sizeof(a));
-	a.wall_ns = s->wall_ns;
-	a.root = strcmp(s->root, "/") ? s->root : NULL;
-	a.path = it.path;
-	a.path_len = strlen(it.path);
-	a.file.present = true;
-	a.file.kind = S_ISLNK(it.st.st_mode) ? 'l' : S_ISREG(it.st.st_mode) ? 'f' : '?';
-	a.file.mode = it.st.st_mode;
-	a.file.uid = it.st.st_uid;
-	a.file.gid = it.st.st_gid;
-	a.file.size = (uint64_t)it.st.st_size;
-	a.file.mtime_ns =
-	    (uint64_t)it.st.st_mtim.tv_sec * 1000000000ull + (uint64_t)it.st.st_mtim.tv_nsec;
-	a.file.inode = it.st.st_ino;
-	a.file.sha256 = it.hashed ? it.sha256 : NULL;
-	if (S_ISLNK(it.st.st_mode) && it.content) {
-		a.file.target = it.content;
-		a.file.target_len = it.content_len;
-	}
-	a.type = it.type;
-	a.home = it.home;
-	a.detail = it.detail;
-	a.item_object = it.object;
-	a.host_name = s->host_name[0] ? s->host_name : NULL;
-	a.boot_id = s->boot_id[0] ? s->boot_id : NULL;
-	memset(&r, 0, sizeof(r));
-	r.item = &a;
-	r.owner = user_name(s, it.st.st_uid);
-	r.trust_status = fh_trust_status_name(it.trust.status);
-	r.package = it.trust.package;
-	r.manager = it.trust.manager;
-	r.checksum = it.trust.checksum;
-	for (unsigned b = 0; b < FH_FLAG_COUNT; b++)
-		if (it.flags & (1u << b))
-			r.flags[r.nflags++] = fh_scan_flag_name(1u << b);
-	err = fh_out_scan_json(&line, &r);
-	if (err) {
-		fh_scan_item_free(&it);
-		fh_buf_free(&line);
-		return err;
-	}
-	rec = json_loadb(line.data, line.len, 0, &jerr);
-	if (!rec || json_array_append_new(s->records, rec) < 0) {
-		fh_scan_item_free(&it);
-		fh_buf_free(&line);
-		return -ENOMEM;
-	}
-	shown =
-	    !s->unknown || it.trust.status != FH_TRUST_PACKAGE || (it.flags & FH_FLAG_INLINE_CODE);
 	if (it.trust.status == FH_TRUST_UNOWNED)
 		s->unowned++;
 	if (it.trust.status == FH_TRUST_MODIFIED)
 		s->modified++;
 	if (it.flags & ~(unsigned)FH_FLAG_UNOWNED)
 		s->flagged++;
-	if (shown && !s->compare) {
+	/* --unknown hides what a package vouches for, never inline code. */
+	if (!s->compare && (!s->unknown || it.trust.status != FH_TRUST_PACKAGE ||
+			    (it.flags & FH_FLAG_INLINE_CODE))) {
 		s->shown++;
-		if (s->json) {
-			fwrite(line.data, 1, line.len, stdout);
-		} else {
-			struct fh_buf col = { 0 };
-
-			if (*last_type != it.type) {
-				fh_buf_printf(table, "\n== %s (%s) %s\n", it.type->id,
-					      it.type->mitre, it.type->name);
-				*last_type = it.type;
-			}
-			if (it.trust.status == FH_TRUST_UNOWNED)
-				fh_buf_printf(&col, "-");
-			else
-				fh_buf_printf(&col, "%s%s",
-					      it.trust.status == FH_TRUST_MODIFIED ? "MODIFIED:"
-					      : it.trust.status == FH_TRUST_UNVERIFIED
-						  ? "unverified:"
-						  : "",
-					      it.trust.package);
-			fh_buf_printf(table, "  %-24s ", col.data ? col.data : "");
-			fh_buf_reset(&col);
-			for (size_t i = 0; i < r.nflags; i++)
-				fh_buf_printf(&col, "%s%s", i ? "," : "", r.flags[i]);
-			fh_buf_printf(table, "%-22s ", r.nflags ? col.data : "-");
-			fh_term_escape(table, it.path, strlen(it.path));
-			if (S_ISLNK(it.st.st_mode) && it.content) {
-				fh_buf_append(table, " -> ", 4);
-				fh_term_escape(table, it.content, it.content_len);
-			}
-			if (it.object) {
-				size_t n = strlen(it.object);
-
-				fh_buf_append(table, "  : ", 4);
-				fh_term_escape(table, it.object, n > 160 ? 160 : n);
-				if (n > 160)
-					fh_buf_append(table, "...", 3);
-			}
-			fh_buf_append(table, "\n", 1);
-			fh_buf_free(&col);
-		}
+		if (s->json)
+			err = append_line(table, rec);
+		else
+			table_row(table, &it, last_type);
 	}
-	fh_buf_free(&line);
 	fh_scan_item_free(&it);
-	return 0;
+	return err;
 }
 
 /* Reads a saved inventory: one JSON object per line; errors name FILE:LINE. */
@@ -392,11 +392,11 @@ static int do_compare(struct scan *s)
 	json_array_foreach(diffs, i, d)
 	{
 		if (s->json) {
-			char *line = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			struct fh_buf b = { 0 };
 
-			if (line)
-				printf("%s\n", line);
-			free(line);
+			if (append_line(&b, d) == 0)
+				fwrite(b.data, 1, b.len, stdout);
+			fh_buf_free(&b);
 		} else {
 			print_diff_text(d);
 		}
@@ -413,20 +413,15 @@ static int save_inventory(struct scan *s)
 	struct fh_buf b = { 0 };
 	json_t *rec;
 	size_t i;
-	int err;
+	int err = 0;
 
 	json_array_foreach(s->records, i, rec)
 	{
-		char *line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
-
-		if (!line) {
-			fh_buf_free(&b);
-			return -ENOMEM;
-		}
-		fh_buf_printf(&b, "%s\n", line);
-		free(line);
+		if ((err = append_line(&b, rec)) < 0)
+			break;
 	}
-	err = b.oom ? -ENOMEM : fhd_write_atomic(s->save, b.data ? b.data : "", b.len, 0600);
+	if (!err)
+		err = fhd_write_atomic(s->save, b.data ? b.data : "", b.len, 0600);
 	fh_buf_free(&b);
 	if (err)
 		fh_log_errno(-err, "scan: %s: cannot save the inventory", s->save);
@@ -540,20 +535,18 @@ static int run_scan(struct scan *s)
 	clock_gettime(CLOCK_REALTIME, &now);
 	s->wall_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 	gethostname(s->host_name, sizeof(s->host_name) - 1);
-	read_line_file("/proc/sys/kernel/random/boot_id", s->boot_id, sizeof(s->boot_id));
+	fh_read_line("/proc/sys/kernel/random/boot_id", s->boot_id, sizeof(s->boot_id));
 	err = fh_scan_enumerate(&w, on_found, s);
 	if (err) {
 		fh_log_errno(-err, "scan: enumerating items");
 		return FH_EXIT_ERROR;
 	}
 	qsort(s->items, s->nitems, sizeof(*s->items), by_type_then_path);
-	fh_map_init(&s->item_set, 0x17);
 	for (size_t i = 0; i < s->nitems; i++)
 		if (fh_map_put(&s->item_set, s->items[i].path, strlen(s->items[i].path),
 			       &s->items[i], NULL) < 0)
 			return FH_EXIT_ERROR;
 	/* Links are judged by where they lead: the database is read for those paths too. */
-	fh_map_init(&s->targets, 0x71);
 	for (size_t i = 0; i < s->nitems; i++) {
 		size_t rl = strcmp(s->root, "/") ? strlen(s->root) : 0;
 		char real[PATH_MAX];

@@ -16,6 +16,7 @@
 #include "api/api.h"
 #include "cli/cli.h"
 #include "common/common.h"
+#include "out/out.h"
 #include "daemon/config.h"
 
 /*
@@ -102,22 +103,9 @@ static int pid_file_held(const char *path, long *ret_pid)
 
 /* ---- reading the reply ---- */
 
-static json_t *jat(json_t *o, const char *dotted)
-{
-	char key[128];
-	const char *p = dotted, *dot;
-
-	while (o && (dot = strchr(p, '.'))) {
-		snprintf(key, sizeof(key), "%.*s", (int)(dot - p), p);
-		o = json_object_get(o, key);
-		p = dot + 1;
-	}
-	return o ? json_object_get(o, p) : NULL;
-}
-
 static uint64_t num(json_t *o, const char *dotted)
 {
-	json_t *v = jat(o, dotted);
+	json_t *v = fh_out_json_at(o, dotted);
 
 	return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v)
 							       : 0;
@@ -126,7 +114,7 @@ static uint64_t num(json_t *o, const char *dotted)
 /* The string at dotted, escaped for the terminal into b ("" when absent). */
 static const char *str(struct fh_buf *b, json_t *o, const char *dotted)
 {
-	return fh_cli_esc(b, json_string_value(jat(o, dotted)));
+	return fh_cli_esc(b, json_string_value(fh_out_json_at(o, dotted)));
 }
 
 static const char *plural(uint64_t n, const char *one, const char *many)
@@ -207,17 +195,17 @@ static void print_sensors(struct fh_buf *b, json_t *r)
 
 	printf("sensors\n");
 	printf("  %-12s %s", "process", str(b, s, "process.name"));
-	if (json_is_string(jat(s, "process.asked")))
+	if (json_is_string(fh_out_json_at(s, "process.asked")))
 		printf(" (asked: %s)", str(b, s, "process.asked"));
-	if (json_is_string(jat(s, "process.fallback_reason")))
+	if (json_is_string(fh_out_json_at(s, "process.fallback_reason")))
 		printf("\n  %-12s the fallback, because %s", "",
 		       str(b, s, "process.fallback_reason"));
 	printf("\n  %-12s %s", "file", str(b, s, "file.name"));
-	flags = jat(s, "file.flags");
+	flags = fh_out_json_at(s, "file.flags");
 	json_array_foreach(flags, i, v)
 	    printf("%s%s", i ? " " : ", ", fh_cli_esc(b, json_string_value(v)));
-	if (json_is_true(jat(s, "deny.enabled"))) {
-		json_t *types = jat(s, "deny.lockdown");
+	if (json_is_true(fh_out_json_at(s, "deny.enabled"))) {
+		json_t *types = fh_out_json_at(s, "deny.lockdown");
 		uint64_t marks = num(s, "deny.marks");
 
 		printf("\n  %-12s on: %" PRIu64 " %s, lockdown", "deny", marks,
@@ -228,8 +216,9 @@ static void print_sensors(struct fh_buf *b, json_t *r)
 		    printf("%s%s", i ? ", " : " ", fh_cli_esc(b, json_string_value(v)));
 		printf(", default %s past %" PRIu64 " ms%s", str(b, s, "deny.default"),
 		       num(s, "deny.deadline_ms"),
-		       json_is_true(jat(s, "deny.passive")) ? ", passive (never refuses)" : "");
-		flags = jat(s, "deny.flags");
+		       json_is_true(fh_out_json_at(s, "deny.passive")) ? ", passive (never refuses)"
+								       : "");
+		flags = fh_out_json_at(s, "deny.flags");
 		json_array_foreach(flags, i, v) printf("%s%s",
 						       i ? " "
 							 : "\n  "
@@ -282,7 +271,7 @@ static void print_text(json_t *r)
 	if (num(cfg, "reloads")) {
 		printf(" (reloaded %" PRIu64 " %s", num(cfg, "reloads"),
 		       plural(num(cfg, "reloads"), "time", "times"));
-		if (json_is_string(jat(cfg, "last_reload_error")))
+		if (json_is_string(fh_out_json_at(cfg, "last_reload_error")))
 			printf("; the last reload failed: %s", str(&b, cfg, "last_reload_error"));
 		printf(")");
 	}
@@ -298,7 +287,7 @@ static void print_text(json_t *r)
 	printf("events         %" PRIu64 " file, %" PRIu64 " process\n", num(c, "fanotify.events"),
 	       num(c, "process.events"));
 	printf("drops          %" PRIu64 "\n", num(r, "drops.total"));
-	print_drops(&b, jat(r, "drops.by_cause"));
+	print_drops(&b, fh_out_json_at(r, "drops.by_cause"));
 	printf("attribution    exact %" PRIu64 ", degraded %" PRIu64 ", unknown %" PRIu64 "\n",
 	       num(c, "attribution.exact"), num(c, "attribution.degraded"),
 	       num(c, "attribution.unknown"));

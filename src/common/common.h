@@ -142,5 +142,8 @@ void fh_hex(const uint8_t *b, size_t n, char *out);
 /* Reads a whole file of at most max bytes into a malloc'd NUL-terminated buffer
  * (file.c). -EFBIG past max; nofollow refuses a symlink (-ELOOP). */
 int fh_read_file(const char *path, size_t max, bool nofollow, char **ret, size_t *ret_len);
+/* The first line of path (without its newline) into out, "" when unreadable; for /proc
+ * files, whose size stat(2) does not tell. */
+void fh_read_line(const char *path, char *out, size_t len);
 
 #endif /* FH_COMMON_H */

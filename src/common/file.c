@@ -1,8 +1,10 @@
-/* file.c - reading a whole small file into memory, bounded. */
+/* file.c - reading a whole small file into memory, bounded; reading a one-line file (/proc). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,4 +44,16 @@ int fh_read_file(const char *path, size_t max, bool nofollow, char **ret, size_t
 	*ret = buf;
 	*ret_len = len;
 	return 0;
+}
+
+void fh_read_line(const char *path, char *out, size_t len)
+{
+	FILE *f = fopen(path, "re");
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	if (fgets(out, (int)len, f))
+		out[strcspn(out, "\n")] = '\0';
+	fclose(f);
 }

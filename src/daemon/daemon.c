@@ -203,18 +203,6 @@ static int open_process_sensor(struct fhd *d)
 	return err;
 }
 
-static void read_small(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-
-	buf[0] = '\0';
-	if (f) {
-		if (fgets(buf, (int)len, f))
-			buf[strcspn(buf, "\n")] = '\0';
-		fclose(f);
-	}
-}
-
 /* Called for every fanotify event; the first of each read drains the process sensor. */
 struct fan_batch {
 	struct fhd *d;
@@ -233,23 +221,17 @@ static void on_fan_event(const struct fh_fan_event *ev, void *ctx)
 	fhd_items_event(b->d, ev);
 }
 
+/*
+ * What moves the "loss" health record: the drop counters (`fhd_health_drops`, the same
+ * list `foothold status` and STATUS= sum) and the alerts whose writer could not be named
+ * exactly.
+ */
 static uint64_t loss_sum(struct fhd *d)
 {
-	struct fh_fanmon_stats fs;
-	struct fh_sensor_stats ps;
-	struct fh_ptable_stats ts;
+	struct fh_health h;
 
-	memset(&ps, 0, sizeof(ps));
-	fh_fanmon_get_stats(d->fan, &fs);
-	fh_ptable_get_stats(d->table, &ts);
-	if (d->bpf)
-		fh_bpfmon_get_stats(d->bpf, &ps);
-	else if (d->pc)
-		fh_procconn_get_stats(d->pc, &ps);
-	return fs.overflows + fs.malformed + fs.mark_errors + d->n.mark_budget +
-	       d->n.pend_overflow + d->n.snap_budget + d->n.attr_unknown + d->n.attr_degraded +
-	       ps.kernel[FH_CNT_RB_FULL] + ps.reasm.chunks_lost + ps.recursion_misses +
-	       ps.nl_overruns + ts.evicted_live;
+	fhd_health_collect(d, &h);
+	return fhd_health_drops(&h) + d->n.attr_unknown + d->n.attr_degraded;
 }
 
 static void reload(struct fhd *d)
@@ -799,7 +781,7 @@ int fh_daemon_run(const struct fh_daemon_opts *o)
 	fh_map_init(&d.snaps, d.seed);
 	if (fh_setup_homes("", &d.users, &nusers) == 0)
 		d.nusers = nusers;
-	read_small("/proc/sys/kernel/random/boot_id", d.boot_id, sizeof(d.boot_id));
+	fh_read_line("/proc/sys/kernel/random/boot_id", d.boot_id, sizeof(d.boot_id));
 	if (gethostname(d.host, sizeof(d.host) - 1) < 0)
 		d.host[0] = '\0';
 	d.wall_offset = (int64_t)fh_boot_to_wall_ns(0);

@@ -747,7 +747,7 @@ int fh_out_health_json(struct fh_buf *out, const struct fh_health *h)
 
 /* ---- scan records ---- */
 
-int fh_out_scan_json(struct fh_buf *out, const struct fh_scan_record *r)
+json_t *fh_out_scan_record(const struct fh_scan_record *r)
 {
 	const struct fh_alert *a = r->item;
 	struct tree t = { 0 };
@@ -755,7 +755,7 @@ int fh_out_scan_json(struct fh_buf *out, const struct fh_scan_record *r)
 	json_t *root = json_object(), *ev, *fh, *trust, *flags;
 
 	if (!root)
-		return -ENOMEM;
+		return NULL;
 	put(&t, root, "@timestamp", timestr(a->wall_ns));
 	ev = sub(&t, root, "event");
 	put(&t, ev, "kind", json_string("state"));
@@ -789,7 +789,12 @@ int fh_out_scan_json(struct fh_buf *out, const struct fh_scan_record *r)
 		put(&t, fh, "root", ustr(&t, a->root));
 	if (raw.obj)
 		put(&t, fh, "raw", raw.obj);
-	return finish(&t, out, root);
+	fh_buf_free(&t.tmp);
+	if (t.oom) {
+		json_decref(root);
+		return NULL;
+	}
+	return root;
 }
 
 json_t *fh_out_json_at(json_t *o, const char *dotted)

@@ -133,7 +133,9 @@ struct fh_scan_record {
 	const char *flags[FH_SCAN_RECORD_FLAGS];
 	size_t nflags;
 };
-int fh_out_scan_json(struct fh_buf *out, const struct fh_scan_record *r);
+/* The record as a JSON object (the caller owns it; json_dumps with JSON_COMPACT |
+ * JSON_PRESERVE_ORDER gives the line), or NULL on ENOMEM. */
+json_t *fh_out_scan_record(const struct fh_scan_record *r);
 
 /* The value at a dotted path of objects in a record ("foothold.item.type"), or NULL. */
 json_t *fh_out_json_at(json_t *record, const char *dotted);

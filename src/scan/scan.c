@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "common/common.h"
@@ -100,7 +99,6 @@ static int read_file(struct fh_scan_item *it, const struct fh_scan_limits *lim,
 	}
 	close(fd);
 	it->content[it->content_len] = '\0';
-	it->complete = it->content_len == (uint64_t)it->st.st_size;
 	if (!cached && total == (uint64_t)it->st.st_size && total <= lim->hash_max) {
 		SHA256Final(sha, &sctx);
 		fh_hex(sha, 32, it->sha256);
@@ -155,7 +153,6 @@ int fh_scan_item_read(const struct fh_scan_found *f, const struct fh_scan_limits
 	it->type = f->match.type;
 	it->home = f->match.home;
 	it->st = f->st;
-	it->has_cap = lgetxattr(f->host, "security.capability", NULL, 0) > 0;
 	if (S_ISLNK(f->st.st_mode)) {
 		char t[PATH_MAX];
 		ssize_t n = readlink(f->host, t, sizeof(t) - 1);
@@ -165,7 +162,6 @@ int fh_scan_item_read(const struct fh_scan_found *f, const struct fh_scan_limits
 			if (!(it->content = strdup(t)))
 				return -ENOMEM;
 			it->content_len = (size_t)n;
-			it->complete = true;
 			kind = FH_CONTENT_SYMLINK;
 			missing = link_missing(root, f->path, t);
 		}
@@ -187,7 +183,7 @@ int fh_scan_item_read(const struct fh_scan_found *f, const struct fh_scan_limits
 			missing = missing_under(root, cmd);
 	}
 	if (trust) {
-		fh_trust_of(trust, it->path, it->host, has_md5, md5, &it->trust);
+		fh_trust_of(trust, it->path, has_md5, md5, &it->trust);
 		if (kind == FH_CONTENT_SYMLINK)
 			link_trust(trust, root, it);
 	} else {

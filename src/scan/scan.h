@@ -201,8 +201,8 @@ int fh_trust_open(const char *root, bool (*want)(const char *path, void *ctx), v
 		  struct fh_trust_db **ret);
 void fh_trust_close(struct fh_trust_db *t);
 /* Trust of one item; md5 is the file's, when hashed (has_md5). */
-void fh_trust_of(struct fh_trust_db *t, const char *path, const char *host, bool has_md5,
-		 const uint8_t md5[16], struct fh_trust *ret);
+void fh_trust_of(struct fh_trust_db *t, const char *path, bool has_md5, const uint8_t md5[16],
+		 struct fh_trust *ret);
 /* The package that owns path, or NULL. */
 const char *fh_trust_owner(const struct fh_trust_db *t, const char *path);
 /* Whether the item's md5 is needed to judge it (dpkg recorded one). */
@@ -241,12 +241,10 @@ struct fh_scan_item {
 	const struct fh_item_type *type;
 	const struct fh_home *home;
 	struct stat st;
-	bool has_cap;
 	bool hashed;
 	char sha256[65];
 	char *content; /* file bytes (up to the detail bound) or link target; NUL-terminated */
 	size_t content_len;
-	bool complete;
 	json_t *detail;
 	char *object;
 	struct fh_trust trust;

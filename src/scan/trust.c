@@ -259,12 +259,11 @@ static bool maint_script(struct fh_trust_db *t, const char *path, struct fh_trus
 	return true;
 }
 
-void fh_trust_of(struct fh_trust_db *t, const char *path, const char *host, bool has_md5,
-		 const uint8_t md5[16], struct fh_trust *ret)
+void fh_trust_of(struct fh_trust_db *t, const char *path, bool has_md5, const uint8_t md5[16],
+		 struct fh_trust *ret)
 {
 	struct fh_pkgdb_entry e;
 
-	(void)host;
 	memset(ret, 0, sizeof(*ret));
 	ret->status = FH_TRUST_UNOWNED;
 	if (t->dpkg && fh_pkgdb_lookup(t->dpkg, path, &e) && e.package) {

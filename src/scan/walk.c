@@ -65,7 +65,6 @@ static void found(struct walker *k, int dfd, const char *name, const char *host,
 	struct fh_scan_found f = { .host = host };
 	const char *rel = k->root_len ? host + k->root_len : host;
 	struct fh_scan_walk *w = k->w;
-	char *key;
 
 	if (!*rel || fh_map_get(&k->seen, rel, strlen(rel)))
 		return;
@@ -92,8 +91,8 @@ static void found(struct walker *k, int dfd, const char *name, const char *host,
 		k->stop = -E2BIG;
 		return;
 	}
-	if (!(key = strdup(rel)) || fh_map_put(&k->seen, key, strlen(key), key, NULL) < 0) {
-		free(key);
+	/* A set: the map copies the key, the value is unused. */
+	if (fh_map_put(&k->seen, rel, strlen(rel), k, NULL) < 0) {
 		k->stop = -ENOMEM;
 		return;
 	}
@@ -263,6 +262,6 @@ int fh_scan_enumerate(struct fh_scan_walk *w, fh_scan_found_cb cb, void *ctx)
 	k.root_len = strcmp(w->root, "/") ? strlen(w->root) : 0;
 	fh_map_init(&k.seen, 0x5eed);
 	rc = fh_catalog_watch_points(w->catalog, on_wp, &k);
-	fh_map_free(&k.seen, free);
+	fh_map_free(&k.seen, NULL);
 	return rc ? rc : k.stop;
 }
